@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+// emsh: a shell and scripting language for serial-block-face EM volumes.
+// Floors, top to bottom (arrows point down only):
+//   emsh → Shell → Language, Commands → Runtime, VolumeIO, Learning → Kernels
+// The C libraries sit behind system-library shims that only VolumeIO, Learning and Shell import.
+import PackageDescription
+
+let package = Package(
+    name: "emsh",
+    products: [
+        .executable(name: "emsh", targets: ["emsh"]),
+    ],
+    targets: [
+        // C libraries (module maps + small inline shims).
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
+        .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+
+        // The volume type and pure numeric code; imports nothing of ours.
+        .target(name: "Kernels"),
+        // PNG / TIFF / CSV readers and writers.
+        .target(name: "VolumeIO", dependencies: ["Kernels", "CPNG", "CTIFF"]),
+        // Tensors, layers, U-Net, training and inference over OpenBLAS.
+        .target(name: "Learning", dependencies: ["Kernels", "CBLAS"]),
+        // Values, the command declaration, argument coercion, errors.
+        .target(name: "Runtime", dependencies: ["Kernels"]),
+        // Lexer, parser, AST, diagnostics, interpreter.
+        .target(name: "Language", dependencies: ["Runtime"]),
+        // Every command, one file per topic, and the one registry list.
+        .target(name: "Commands", dependencies: ["Runtime", "Kernels", "VolumeIO", "Learning"]),
+        // REPL, completion, journal, script runner, CLI.
+        .target(name: "Shell", dependencies: ["Language", "Commands", "Runtime", "CReadline"]),
+        .executableTarget(name: "emsh", dependencies: ["Shell"]),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "VolumeIOTests", dependencies: ["VolumeIO", "Kernels"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"]),
+        .testTarget(name: "LanguageTests", dependencies: ["Language", "Commands", "Runtime", "Shell"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Language", "Runtime", "Kernels"]),
+        .testTarget(name: "ShellTests", dependencies: ["Shell"]),
+    ]
+)
