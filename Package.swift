@@ -17,10 +17,13 @@ let package = Package(
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
 
+        // libpng's low-level API behind a C function that owns the setjmp (longjmp must not cross Swift frames).
+        .target(name: "PNGCodec", dependencies: ["CPNG"]),
+
         // The volume type and pure numeric code; imports nothing of ours.
         .target(name: "Kernels"),
         // PNG / TIFF / CSV readers and writers.
-        .target(name: "VolumeIO", dependencies: ["Kernels", "CPNG", "CTIFF"]),
+        .target(name: "VolumeIO", dependencies: ["Kernels", "CPNG", "CTIFF", "PNGCodec"]),
         // Tensors, layers, U-Net, training and inference over OpenBLAS.
         .target(name: "Learning", dependencies: ["Kernels", "CBLAS"]),
         // Values, the command declaration, argument coercion, errors.

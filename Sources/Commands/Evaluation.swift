@@ -1,0 +1,3 @@
+import Runtime
+
+let evaluationCommands: [Command] = []

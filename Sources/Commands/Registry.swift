@@ -1,0 +1,10 @@
+import Runtime
+
+/// Every command of emsh: the one list. Each topic file declares its own array.
+public let allCommands: [Command] =
+    languageCommands + lookingCommands + sessionCommands + fileCommands
+    + volumeCommands + intensityCommands + dataCommands
+    + learningCommands + evaluationCommands + objectCommands + plotCommands
+
+/// The registry an interpreter uses.
+public func makeRegistry() -> Registry { Registry(allCommands) }

@@ -1,0 +1,106 @@
+/// Errors of the volume and intensity kernels (voxel-wise operators, crop, stack, blur,
+/// contour, histogram, normalize, phantom). The description is the user-facing message.
+public enum VolumeError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Two volumes that must have the same shape do not.
+    case shapeMismatch(operation: String, Shape, Shape)
+    /// A voxel type the operation does not accept.
+    case unsupportedType(operation: String, VoxelType)
+    /// An argument out of its range (the message says which and why).
+    case invalidArgument(operation: String, String)
+
+    public var description: String {
+        switch self {
+        case .shapeMismatch(let op, let a, let b):
+            return "\(op): volumes differ in shape: \(a) and \(b)"
+        case .unsupportedType(let op, let t):
+            return "\(op): voxel type \(t.rawValue) is not supported"
+        case .invalidArgument(let op, let message):
+            return "\(op): \(message)"
+        }
+    }
+}
+
+/// Element types a kernel loop can read generically (specialised per type by the optimiser).
+public protocol VoxelScalar: Sendable {
+    var floatValue: Float { get }
+    var doubleValue: Double { get }
+    var isNonZero: Bool { get }
+}
+
+extension UInt8: VoxelScalar {
+    @inline(__always) public var floatValue: Float { Float(self) }
+    @inline(__always) public var doubleValue: Double { Double(self) }
+    @inline(__always) public var isNonZero: Bool { self != 0 }
+}
+extension UInt16: VoxelScalar {
+    @inline(__always) public var floatValue: Float { Float(self) }
+    @inline(__always) public var doubleValue: Double { Double(self) }
+    @inline(__always) public var isNonZero: Bool { self != 0 }
+}
+extension UInt32: VoxelScalar {
+    @inline(__always) public var floatValue: Float { Float(self) }
+    @inline(__always) public var doubleValue: Double { Double(self) }
+    @inline(__always) public var isNonZero: Bool { self != 0 }
+}
+extension Float: VoxelScalar {
+    @inline(__always) public var floatValue: Float { self }
+    @inline(__always) public var doubleValue: Double { Double(self) }
+    @inline(__always) public var isNonZero: Bool { self != 0 }
+}
+
+/// Visits the typed element pointer of a storage (one specialisation per voxel type).
+protocol StorageVisitor {
+    associatedtype Result
+    func visit<T: VoxelScalar>(_ p: UnsafeMutablePointer<T>, count: Int) throws -> Result
+}
+
+extension VoxelStorage {
+    func visit<V: StorageVisitor>(_ v: V) throws -> V.Result {
+        switch self {
+        case .u8(let b): return try v.visit(b.pointer, count: b.count)
+        case .u16(let b): return try v.visit(b.pointer, count: b.count)
+        case .u32(let b): return try v.visit(b.pointer, count: b.count)
+        case .f32(let b): return try v.visit(b.pointer, count: b.count)
+        }
+    }
+}
+
+/// Storage of `count` voxels of `type`, after checking the memory ceiling.
+/// `zeroed: false` leaves it uninitialised: the caller writes every element.
+func allocateStorage(_ type: VoxelType, count: Int, what: String, zeroed: Bool = false) throws -> VoxelStorage {
+    guard let bytes = MemoryBudget.bytes([count], elementSize: type.byteSize) else {
+        throw MemoryLimitError(requested: Int.max, limit: MemoryBudget.limit, what: what)
+    }
+    try MemoryBudget.check(bytes, what: what)
+    if zeroed { return .zeroed(type, count: count) }
+    switch type {
+    case .u8: return .u8(VoxelBuffer(uninitialized: count))
+    case .u16: return .u16(VoxelBuffer(uninitialized: count))
+    case .u32: return .u32(VoxelBuffer(uninitialized: count))
+    case .f32: return .f32(VoxelBuffer(uninitialized: count))
+    }
+}
+
+/// Runs `body(range)` over `0..<total` in blocks of about `block` elements, in parallel,
+/// polling cancellation between blocks; throws `CancelledError` when interrupted.
+func parallelBlocks(_ total: Int, block: Int = 1 << 16, _ body: (Range<Int>) -> Void) throws {
+    try Cancellation.check()
+    if total <= 0 { return }
+    let b = max(block, 1)
+    let n = (total + b - 1) / b
+    parallelFor(n) { i in
+        if Cancellation.isCancelled { return }
+        body((i * b)..<min(total, (i + 1) * b))
+    }
+    try Cancellation.check()
+}
+
+/// Runs `body(z)` for every slice in parallel, polling cancellation between slices.
+func parallelSlices(_ count: Int, _ body: (Int) -> Void) throws {
+    try Cancellation.check()
+    parallelFor(count) { z in
+        if Cancellation.isCancelled { return }
+        body(z)
+    }
+    try Cancellation.check()
+}

@@ -1,0 +1,178 @@
+import Kernels
+
+/// One evaluated item of a command call, in source order: a value, or `--name`.
+public enum CallItem: Sendable {
+    case value(Value, SourceLocation?)
+    case option(String, SourceLocation?)
+}
+
+/// The bound and coerced arguments of one call. Accessors return the declared type: coercion has
+/// already checked it, so they only fail on a declaration error (reported, never a crash).
+public struct Arguments: Sendable {
+    public let command: Command
+    public let location: SourceLocation?
+    var values: [String: Value]
+    var locations: [String: SourceLocation]
+    /// Which options the user gave explicitly.
+    public let given: Set<String>
+
+    init(command: Command, location: SourceLocation?, values: [String: Value], locations: [String: SourceLocation], given: Set<String>) {
+        self.command = command; self.location = location; self.values = values; self.locations = locations; self.given = given
+    }
+
+    /// The value of a parameter, nil when absent (an optional positional or option without default).
+    public subscript(name: String) -> Value? {
+        if case .null? = values[name] { return nil }
+        return values[name]
+    }
+
+    public func has(_ name: String) -> Bool { self[name] != nil }
+
+    /// An error located at the argument (or the call when the argument was not given).
+    public func error(_ name: String, _ message: String, kind: ErrorKind = .value) -> EmshError {
+        EmshError(kind, "\(command.name): \(message)", at: locations[name] ?? location)
+    }
+
+    /// An error located at the call.
+    public func failure(_ message: String, kind: ErrorKind = .runtime) -> EmshError {
+        EmshError(kind, "\(command.name): \(message)", at: location)
+    }
+
+    private func get(_ name: String) throws -> Value {
+        guard let v = self[name] else { throw error(name, "missing value for '\(name)'", kind: .argument) }
+        return v
+    }
+
+    private func mismatch(_ name: String, _ expected: String, _ got: Value) -> EmshError {
+        error(name, "'\(name)' is a \(got.typeName), expected \(expected)", kind: .type)
+    }
+
+    public func number(_ name: String) throws -> Double {
+        let v = try get(name)
+        if case .number(let n) = v { return n }
+        throw mismatch(name, "number", v)
+    }
+
+    public func int(_ name: String) throws -> Int {
+        let n = try number(name)
+        guard n.rounded() == n, abs(n) < 1e15 else { throw error(name, "'\(name)' must be an integer, got \(formatNumber(n))") }
+        return Int(n)
+    }
+
+    public func string(_ name: String) throws -> String {
+        let v = try get(name)
+        if case .string(let s) = v { return s }
+        throw mismatch(name, "string", v)
+    }
+
+    public func flag(_ name: String) -> Bool { self[name]?.isTruthy ?? false }
+
+    public func bool(_ name: String) throws -> Bool {
+        let v = try get(name)
+        if case .bool(let b) = v { return b }
+        throw mismatch(name, "bool", v)
+    }
+
+    public func volume(_ name: String) throws -> Volume {
+        let v = try get(name)
+        if case .volume(let vol) = v { return vol }
+        throw mismatch(name, "volume", v)
+    }
+
+    public func table(_ name: String) throws -> Table {
+        let v = try get(name)
+        if case .table(let t) = v { return t }
+        throw mismatch(name, "table", v)
+    }
+
+    public func histogram(_ name: String) throws -> Histogram {
+        let v = try get(name)
+        if case .histogram(let h) = v { return h }
+        throw mismatch(name, "histogram", v)
+    }
+
+    public func record(_ name: String) throws -> Record {
+        let v = try get(name)
+        if case .record(let r) = v { return r }
+        throw mismatch(name, "record", v)
+    }
+
+    public func list(_ name: String) throws -> [Value] {
+        let v = try get(name)
+        if case .list(let l) = v { return l }
+        throw mismatch(name, "list", v)
+    }
+
+    public func numbers(_ name: String) throws -> [Double] {
+        try list(name).map { v in
+            if case .number(let n) = v { return n }
+            throw mismatch(name, "list of numbers", v)
+        }
+    }
+
+    /// A bound `.range`: (start, end) with nil for an open side; negative values count from `count`.
+    /// Returns the half-open range clamped to 0..<count, or an error when it is empty.
+    public func range(_ name: String, count: Int) throws -> Range<Int> {
+        let parts = try list(name)
+        func resolve(_ v: Value, _ fallback: Int) -> Int {
+            guard case .number(let n) = v else { return fallback }
+            let i = Int(n)
+            return i < 0 ? count + i : i
+        }
+        let a = resolve(parts.first ?? .null, 0), b = resolve(parts.count > 1 ? parts[1] : .null, count)
+        let lo = max(0, a), hi = min(count, b)
+        guard lo < hi else { throw error(name, "range \(a):\(b) selects nothing of 0:\(count)") }
+        return lo..<hi
+    }
+
+    /// An opaque value (a model) of the given Swift type.
+    public func object<T: OpaqueValue>(_ name: String, as type: T.Type) throws -> T {
+        let v = try get(name)
+        if case .object(let o) = v, let t = o as? T { return t }
+        throw mismatch(name, "model", v)
+    }
+
+    /// The remaining positional values of a variadic parameter.
+    public func rest(_ name: String) -> [Value] {
+        if case .list(let l)? = values[name] { return l }
+        return []
+    }
+
+    /// The source location of an argument, if it was given.
+    public func location(of name: String) -> SourceLocation? { locations[name] }
+}
+
+/// Numbers print without a trailing `.0` when integral.
+public func formatNumber(_ n: Double) -> String {
+    if n.isNaN { return "nan" }
+    if n.isInfinite { return n > 0 ? "inf" : "-inf" }
+    if n == n.rounded(), abs(n) < 1e15 { return String(Int(n)) }
+    var s = String(n)
+    if s.contains("e") { return s }
+    // Trim binary noise: 0.1 + 0.2 prints as 0.3 at 12 significant digits.
+    let short = String(format12(n))
+    if Double(short) == n || abs((Double(short) ?? n) - n) < abs(n) * 1e-12 { s = short }
+    return s
+}
+
+private func format12(_ n: Double) -> String {
+    var digits = 12
+    let mag = abs(n) >= 1 ? Int(log10Floor(abs(n))) + 1 : 0
+    digits = max(1, 12 - mag)
+    var s = ""
+    let scaled = (n * pow10(digits)).rounded() / pow10(digits)
+    s = String(scaled)
+    return s
+}
+
+private func pow10(_ k: Int) -> Double {
+    var r = 1.0
+    for _ in 0..<k { r *= 10 }
+    return r
+}
+
+private func log10Floor(_ x: Double) -> Double {
+    var k = 0.0, v = x
+    while v >= 10 { v /= 10; k += 1 }
+    return k
+}

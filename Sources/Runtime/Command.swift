@@ -1,0 +1,157 @@
+/// The type a command parameter accepts. Coercion happens once, in `Command.bind`, so every
+/// command fails the same way: naming the command, the parameter and the expected type.
+public indirect enum ParamType: Sendable, CustomStringConvertible {
+    case any
+    case number
+    case int
+    case string
+    case bool
+    case list
+    case record
+    /// Any volume (image, mask or labels).
+    case volume
+    /// A volume read as 0/1 (non-zero → 1).
+    case mask
+    /// An integer volume read as u32 instance labels.
+    case labels
+    /// A probability volume (f32 in [0, 1]); a mask is read as 0/1 probabilities.
+    case probability
+    case histogram
+    case table
+    case model
+    /// A list of numbers, of exactly `n` elements when given.
+    case numbers(Int?)
+    /// `a:b` (either side may be empty, negatives count from the end) or `[a, b]`; bound as a list [a|nil, b|nil].
+    case range
+    /// One of a fixed set of words.
+    case choice([String])
+    /// The first alternative that accepts the value.
+    case either([ParamType])
+    case listOf(ParamType)
+    /// An option without a value: present → true.
+    case flag
+
+    public var description: String {
+        switch self {
+        case .any: "any value"
+        case .number: "number"
+        case .int: "integer"
+        case .string: "string"
+        case .bool: "bool"
+        case .list: "list"
+        case .record: "record"
+        case .volume: "volume"
+        case .mask: "mask"
+        case .labels: "labels"
+        case .probability: "probability volume"
+        case .histogram: "histogram"
+        case .table: "table"
+        case .model: "model"
+        case .numbers(let n): n.map { "list of \($0) numbers" } ?? "list of numbers"
+        case .range: "range a:b"
+        case .choice(let c): c.joined(separator: "|")
+        case .either(let ts): ts.map(\.description).joined(separator: " or ")
+        case .listOf(let t): "list of \(t)"
+        case .flag: "flag"
+        }
+    }
+
+    /// The placeholder shown in usage lines.
+    public var placeholder: String {
+        switch self {
+        case .numbers(let n):
+            if let n { return "[" + (1...max(n, 1)).map { _ in "n" }.joined(separator: ",") + "]" }
+            return "[n,...]"
+        case .range: return "a:b"
+        case .choice(let c): return c.joined(separator: "|")
+        default: return String(description.uppercased().map { $0 == " " ? "-" : $0 })
+        }
+    }
+}
+
+/// One positional parameter or option of a command.
+public struct Parameter: Sendable {
+    public let name: String
+    public let type: ParamType
+    public let help: String
+    /// Positionals: must be given. Options: never required.
+    public let required: Bool
+    /// Positionals: takes all remaining positional arguments as a list.
+    public let variadic: Bool
+    /// Options: the value when not given (nil = absent).
+    public let defaultValue: Value?
+
+    public init(name: String, type: ParamType, help: String, required: Bool, variadic: Bool, defaultValue: Value?) {
+        self.name = name; self.type = type; self.help = help
+        self.required = required; self.variadic = variadic; self.defaultValue = defaultValue
+    }
+
+    public static func positional(_ name: String, _ type: ParamType, _ help: String) -> Parameter {
+        Parameter(name: name, type: type, help: help, required: true, variadic: false, defaultValue: nil)
+    }
+    public static func optional(_ name: String, _ type: ParamType, _ help: String, default value: Value? = nil) -> Parameter {
+        Parameter(name: name, type: type, help: help, required: false, variadic: false, defaultValue: value)
+    }
+    public static func variadic(_ name: String, _ type: ParamType, _ help: String, required: Bool = false) -> Parameter {
+        Parameter(name: name, type: type, help: help, required: required, variadic: true, defaultValue: nil)
+    }
+    public static func option(_ name: String, _ type: ParamType, _ help: String, default value: Value? = nil) -> Parameter {
+        Parameter(name: name, type: type, help: help, required: false, variadic: false, defaultValue: value)
+    }
+    public static func flag(_ name: String, _ help: String) -> Parameter {
+        Parameter(name: name, type: .flag, help: help, required: false, variadic: false, defaultValue: .bool(false))
+    }
+}
+
+/// An example in a command's help. Every example runs as a test; when `expect` is given the
+/// printed result (or the value shown by the REPL) must contain it.
+public struct Example: Sendable {
+    public let code: String
+    public let explanation: String
+    public let expect: String?
+    public init(_ code: String, _ explanation: String, expect: String? = nil) {
+        self.code = code; self.explanation = explanation; self.expect = expect
+    }
+}
+
+/// One command: its name, signature, help, examples and implementation — declared once.
+/// `help`, completion, argument errors and the README reference are generated from it.
+public struct Command: Sendable {
+    public let name: String
+    /// The area it belongs to (files, looking, volume, intensity, learning, evaluation, objects, session, data, language).
+    public let topic: String
+    /// One line.
+    public let summary: String
+    /// Paragraphs after the usage line.
+    public let help: String
+    public let positionals: [Parameter]
+    public let options: [Parameter]
+    public let examples: [Example]
+    public let run: @Sendable (Arguments, any Host) throws -> Value
+
+    public init(name: String, topic: String, summary: String, help: String = "",
+                positionals: [Parameter] = [], options: [Parameter] = [], examples: [Example],
+                run: @escaping @Sendable (Arguments, any Host) throws -> Value) {
+        self.name = name; self.topic = topic; self.summary = summary; self.help = help
+        self.positionals = positionals; self.options = options; self.examples = examples; self.run = run
+    }
+
+    /// `name POS [OPT] [--option VALUE] [--flag]`
+    public var usage: String {
+        var parts = [name]
+        for p in positionals {
+            let word = p.name.uppercased() + (p.variadic ? "..." : "")
+            parts.append(p.required ? word : "[\(word)]")
+        }
+        for o in options {
+            parts.append(o.type.isFlag ? "[--\(o.name)]" : "[--\(o.name) \(o.type.placeholder)]")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    public func option(named name: String) -> Parameter? { options.first { $0.name == name } }
+}
+
+extension ParamType {
+    public var isFlag: Bool { if case .flag = self { return true } else { return false } }
+}

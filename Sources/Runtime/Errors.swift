@@ -1,0 +1,89 @@
+/// A place in a source text: file name (`<repl>`, `<-c>` or a path), 1-based line and column.
+public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    /// Length of the underlined token (for the caret line); at least 1.
+    public var length: Int
+
+    public init(file: String, line: Int, column: Int, length: Int = 1) {
+        self.file = file; self.line = line; self.column = column; self.length = max(1, length)
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// The category of an error (a stable code, used by tests and the golden corpus).
+public enum ErrorKind: String, Sendable {
+    case syntax          // the lexer or parser refused the text
+    case name            // unknown variable, command, option or field
+    case type            // a value of the wrong type
+    case argument        // a wrong or missing argument to a command
+    case value           // a value out of range, mismatched shapes
+    case io              // a file could not be read or written
+    case runtime         // anything else while running
+    case interrupted     // Ctrl-C
+}
+
+/// An error the user sees as `error: FILE:LINE:COL: message`.
+public struct EmshError: Error, Sendable, CustomStringConvertible {
+    public var kind: ErrorKind
+    public var message: String
+    public var location: SourceLocation?
+    /// Extra lines: "did you mean", the call stack of the script.
+    public var notes: [String]
+
+    public init(_ kind: ErrorKind, _ message: String, at location: SourceLocation? = nil, notes: [String] = []) {
+        self.kind = kind
+        self.message = message
+        self.location = location
+        self.notes = notes
+    }
+
+    public var description: String {
+        if let location { return "\(location): \(message)" }
+        return message
+    }
+
+    /// Attaches a location if the error has none yet.
+    public func located(_ loc: SourceLocation?) -> EmshError {
+        var e = self
+        if e.location == nil { e.location = loc }
+        return e
+    }
+}
+
+/// Thrown by `exit`: ends a script or the REPL with a status code.
+public struct ExitRequest: Error, Sendable {
+    public let code: Int32
+    public init(code: Int32) { self.code = code }
+}
+
+/// Edit distance for "did you mean" suggestions.
+public func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var prev = Array(0...b.count), cur = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        cur[0] = i
+        for j in 1...b.count {
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&prev, &cur)
+    }
+    return prev[b.count]
+}
+
+/// The closest candidate to `name`, if it is close enough to be a plausible typo.
+public func closest(to name: String, in candidates: [String]) -> String? {
+    var best: (String, Int)?
+    for c in candidates {
+        let d = editDistance(name.lowercased(), c.lowercased())
+        if best == nil || d < best!.1 { best = (c, d) }
+    }
+    guard let (c, d) = best else { return nil }
+    let limit = max(1, min(3, name.count / 3 + 1))
+    if d <= limit || c.hasPrefix(name) { return c }
+    return nil
+}

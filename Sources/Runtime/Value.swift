@@ -1,0 +1,89 @@
+import Kernels
+
+/// A value of the emsh language.
+public enum Value: Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case list([Value])
+    case record(Record)
+    /// Images, masks (kind .mask) and label maps (kind .labels).
+    case volume(Volume)
+    case histogram(Histogram)
+    case table(Table)
+    /// Values whose type lives in a lower module (models): see `OpaqueValue`.
+    case object(any OpaqueValue)
+
+    /// The name users see in messages: number, string, bool, nil, list, record, volume, mask, labels, histogram, table, model.
+    public var typeName: String {
+        switch self {
+        case .null: "nil"
+        case .bool: "bool"
+        case .number: "number"
+        case .string: "string"
+        case .list: "list"
+        case .record: "record"
+        case .volume(let v):
+            switch v.kind {
+            case .image: "volume"
+            case .mask: "mask"
+            case .labels: "labels"
+            }
+        case .histogram: "histogram"
+        case .table: "table"
+        case .object(let o): o.typeName
+        }
+    }
+
+    public var isTruthy: Bool {
+        switch self {
+        case .null: false
+        case .bool(let b): b
+        case .number(let n): n != 0
+        case .string(let s): !s.isEmpty
+        case .list(let l): !l.isEmpty
+        default: true
+        }
+    }
+}
+
+/// A value type defined outside the runtime (a trained model). It shows itself, digests itself
+/// and may expose fields for `$m.field`.
+public protocol OpaqueValue: Sendable {
+    var typeName: String { get }
+    /// One line for `print`.
+    var summary: String { get }
+    /// Several lines for `show` / `info`.
+    var details: String { get }
+    /// Fields reachable as `$value.name`.
+    func field(_ name: String) -> Value?
+    var fieldNames: [String] { get }
+    /// Feeds a content digest (journal verification).
+    func digest(into d: inout Digest)
+}
+
+/// An ordered record: `{key: value, ...}`.
+public struct Record: Sendable {
+    public private(set) var keys: [String] = []
+    private var storage: [String: Value] = [:]
+
+    public init() {}
+    public init(_ pairs: [(String, Value)]) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public subscript(key: String) -> Value? {
+        get { storage[key] }
+        set {
+            if let newValue {
+                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+            } else if storage.removeValue(forKey: key) != nil {
+                keys.removeAll { $0 == key }
+            }
+        }
+    }
+
+    public var count: Int { keys.count }
+    public var pairs: [(key: String, value: Value)] { keys.map { ($0, storage[$0] ?? .null) } }
+}
