@@ -27,7 +27,7 @@ let package = Package(
         // Tensors, layers, U-Net, training and inference over OpenBLAS.
         .target(name: "Learning", dependencies: ["Kernels", "CBLAS"]),
         // Values, the command declaration, argument coercion, errors.
-        .target(name: "Runtime", dependencies: ["Kernels"]),
+        .target(name: "Runtime", dependencies: ["Kernels"], exclude: ["COMMANDS.md"]),
         // Lexer, parser, AST, diagnostics, interpreter.
         .target(name: "Language", dependencies: ["Runtime"]),
         // Every command, one file per topic, and the one registry list.

@@ -1,0 +1,44 @@
+import Runtime
+
+/// The command reference in Markdown, generated from the registry (README.md embeds it; a test
+/// fails when the README copy is stale).
+public func commandReference(_ commands: [Command] = allCommands) -> String {
+    var out = ""
+    var topics: [String] = []
+    for c in commands where !topics.contains(c.topic) { topics.append(c.topic) }
+    for topic in topics {
+        out += "### \(topic)\n\n"
+        for c in commands where c.topic == topic {
+            out += "#### `\(c.name)`\n\n\(c.summary)\n\n    \(c.usage)\n\n"
+            let help = c.help.trimmingCharacters(in: " \n")
+            if !help.isEmpty { out += help + "\n\n" }
+            let params = c.positionals + c.options
+            if !params.isEmpty {
+                out += "| parameter | type | default | meaning |\n| --- | --- | --- | --- |\n"
+                for p in params {
+                    let isOption = !c.positionals.contains { $0.name == p.name }
+                    let name = isOption ? "`--\(p.name)`" : "`\(p.name.uppercased())\(p.variadic ? "..." : "")`"
+                    let def = p.type.isFlag ? "" : (p.defaultValue.map { "`\($0.literal)`" } ?? (p.required ? "required" : ""))
+                    out += "| \(name) | \(p.type.description.replacingPipes) | \(def) | \(p.help.replacingPipes) |\n"
+                }
+                out += "\n"
+            }
+            for e in c.examples {
+                out += "    \(c.name == "" ? "" : "")\(e.code)\n"
+                out += "    # \(e.explanation)\n\n"
+            }
+        }
+    }
+    return out
+}
+
+extension String {
+    fileprivate var replacingPipes: String { String(flatMap { $0 == "|" ? ["\\", "|"] : [$0] }) }
+
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}
