@@ -9,6 +9,7 @@ let package = Package(
     name: "emsh",
     products: [
         .executable(name: "emsh", targets: ["emsh"]),
+        .executable(name: "emsh-fuzz", targets: ["emsh-fuzz"]),
     ],
     targets: [
         // C libraries (module maps + small inline shims).
@@ -36,6 +37,11 @@ let package = Package(
         .target(name: "Shell", dependencies: ["Language", "Commands", "Runtime", "CReadline"]),
         .executableTarget(name: "emsh", dependencies: ["Shell"]),
 
+        // Fuzzing: the targets as a library (replayed by a test), and a libFuzzer driver (scripts/fuzz).
+        .target(name: "CFuzzer"),
+        .target(name: "FuzzTargets", dependencies: ["Kernels", "Runtime", "VolumeIO", "Learning", "Language", "Commands"]),
+        .executableTarget(name: "emsh-fuzz", dependencies: ["FuzzTargets", "CFuzzer"]),
+
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "VolumeIOTests", dependencies: ["VolumeIO", "Kernels"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"]),
@@ -43,5 +49,6 @@ let package = Package(
                     resources: [.copy("Golden")]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Language", "Runtime", "Kernels"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
     ]
 )
