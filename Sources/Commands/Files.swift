@@ -1,3 +1,197 @@
+import Kernels
+import Learning
 import Runtime
+import VolumeIO
 
-let fileCommands: [Command] = []
+// `load` and `save`: files in and out, format by extension. (`ls`, `cd`, `pwd` live in Looking.swift.)
+
+let fileCommands: [Command] = [
+    Command(
+        name: "load", topic: "files",
+        summary: "load a PNG sequence or multipage TIFF as a volume, a table (.csv) or a model (.emodel)",
+        help: """
+        PATTERN is a glob (`data/*.png`, quoted or not), a folder (all its .png/.tif files) or one file,
+        relative to the current folder. PNG files load as a sequence in natural name order (img2 before
+        img10): 8- and 16-bit gray, gray+alpha (alpha dropped), RGB converted to gray by luminance (with a
+        warning), palette PNGs as their palette indices (label images). TIFF files load page by page
+        (several files are concatenated): 8/16/32-bit unsigned or 32-bit float, uncompressed, LZW, deflate
+        or PackBits, strips or tiles; ImageJ's spacing (resolution, unit, spacing) is read and converted
+        to nm. Every slice must have the same size and type. 32-bit integer TIFFs load as labels.
+        --z a:b decodes only slices a..b-1 (negative counts from the end). --mask turns non-zero voxels
+        into 1 (a mask). --spacing [x, y, z] sets the voxel spacing in nm (overriding the file's).
+        `load FILE.csv` reads a table (numeric columns where every cell is a number);
+        `load FILE.emodel` reads a trained model. A corrupt or truncated file, slices of different
+        sizes or a pattern that matches nothing is an error naming the file; sizes are checked against
+        the memory limit (EMSH_MAX_MEMORY) before anything is allocated.
+        """,
+        positionals: [.positional("pattern", .string, "files to load: glob, folder or file (.png, .tif, .csv, .emodel)")],
+        options: [
+            .flag("mask", "non-zero voxels become 1 (a mask)"),
+            .option("spacing", .numbers(3), "voxel spacing [x, y, z] in nm"),
+            .option("z", .range, "only these slices, a:b (b excluded)"),
+        ],
+        examples: [
+            Example("p = phantom --size [4, 32, 32]; save $p.image /tmp/emsh-example-load.tif; v = load /tmp/emsh-example-load.tif --z 1:3; info $v",
+                    "save a volume as TIFF and load two of its slices back", expect: "2×32×32"),
+            Example("p = phantom --size [4, 32, 32]; save $p.mask /tmp/emsh-example-mask_%03d.png; m = load \"/tmp/emsh-example-mask_*.png\" --mask --spacing [7.5, 7.5, 50]; info $m",
+                    "a PNG sequence as a mask, with its spacing in nm", expect: "mask"),
+        ],
+        run: { args, host in
+            let pattern = try args.string("pattern")
+            let cwd = currentDirectory() ?? "."
+            func io<T>(_ body: () throws -> T) throws -> T {
+                do { return try body() } catch let e as IOError {
+                    throw args.error("pattern", e.description, kind: .io)
+                }
+            }
+            switch fileExtensionOf(pattern) {
+            case "csv":
+                let path = try io { try expandPattern(expandHome(pattern), relativeTo: cwd) }
+                guard path.count == 1 else { throw args.error("pattern", "\(pattern) matches \(path.count) CSV files; load one at a time") }
+                return .table(try io { try CSV.read(path: path[0]) })
+            case "emodel":
+                let path = try io { try expandPattern(expandHome(pattern), relativeTo: cwd) }
+                guard path.count == 1 else { throw args.error("pattern", "\(pattern) matches \(path.count) model files; load one at a time") }
+                let bytes = try io { try readWholeFile(path[0]) }
+                do {
+                    return .object(ModelValue(try Model.decode(bytes, name: path[0])))
+                } catch let e as CancelledError {
+                    throw e
+                } catch {
+                    throw args.error("pattern", "\(error)", kind: .io)
+                }
+            default:
+                break
+            }
+            let paths = try io { try expandPattern(expandHome(pattern), relativeTo: cwd) }
+            var z: Range<Int>?
+            if args.has("z") {
+                let count = try io { try sliceCount(paths) }
+                z = try args.range("z", count: count)
+            }
+            var v = try io {
+                try VolumeIO.loadVolume(paths: paths, pattern: pattern, z: z, mask: args.flag("mask"),
+                                        warn: { host.warn($0) })
+            }
+            if args.has("spacing") {
+                let s = try args.numbers("spacing")
+                guard s.count == 3, s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                    throw args.error("spacing", "spacing must be three positive numbers [x, y, z] in nm")
+                }
+                v.spacing = Spacing(x: s[0], y: s[1], z: s[2])
+            }
+            return .volume(v)
+        }
+    ),
+    Command(
+        name: "save", topic: "files",
+        summary: "save a value to a file, format by extension (.tif, .png, .csv, .emodel, .svg)",
+        help: """
+        Volumes: `.tif`/`.tiff` writes one multipage TIFF (u8, u16, u32, f32) that Fiji and tifffile open
+        with the same spacing (ImageJ tags, unit nm); --compress none|lzw|deflate|packbits and --tile N
+        (tiles of N×N instead of strips). `.png` writes one 8-bit (u16: 16-bit) gray PNG per slice: put a
+        slice number pattern in the name (`out/slice_%03d.png`); without one a single slice goes to PATH
+        and several slices to NAME_000.png, NAME_001.png, … beside it. Labels are written as 16-bit PNG
+        when they fit; f32 volumes only as TIFF. Tables: `.csv`. Models: `.emodel`. Histograms: `.csv`
+        (bin, value, count over all slices) or `.svg`; `fscore` results: `.svg` (the same plots as `plot`). Every save goes to a temporary name and is
+        renamed into place, so a failed save leaves any existing file untouched. Returns the path (a list
+        of paths for a PNG sequence).
+        """,
+        positionals: [
+            .positional("value", .any, "what to save: volume, table, model, histogram or fscore record"),
+            .positional("path", .string, "the file to write; its extension picks the format"),
+        ],
+        options: [
+            .option("compress", .choice(TIFFCompression.allCases.map(\.rawValue)), "TIFF compression", default: .string("none")),
+            .option("tile", .int, "TIFF: write N×N tiles instead of strips"),
+        ],
+        examples: [
+            Example("p = phantom --size [4, 32, 32]; save $p.image /tmp/emsh-example-save.tif --compress deflate",
+                    "a compressed multipage TIFF", expect: "emsh-example-save.tif"),
+            Example("p = phantom --size [3, 32, 32]; save $p.labels /tmp/emsh-example-labels_%03d.png",
+                    "one PNG per slice", expect: "emsh-example-labels_002.png"),
+        ],
+        run: { args, _ in
+            guard let value = args["value"] else { throw args.error("value", "nothing to save (nil)") }
+            let path = expandHome(try args.string("path"))
+            func io<T>(_ body: () throws -> T) throws -> T {
+                do { return try body() } catch let e as IOError {
+                    throw args.error("path", e.description, kind: .io)
+                }
+            }
+            let ext = fileExtensionOf(path)
+            func wrong(_ what: String) -> EmshError {
+                args.error("value", "cannot save a \(value.typeName) as .\(ext) (\(what))")
+            }
+            switch (value, ext) {
+            case (.volume(let v), "tif"), (.volume(let v), "tiff"):
+                let compression = TIFFCompression(rawValue: try args.string("compress")) ?? .none
+                var layout = TIFFLayout.strips
+                if args.has("tile") {
+                    let n = try args.int("tile")
+                    guard n >= 16, n <= 65536 else { throw args.error("tile", "tile size must be 16…65536 pixels") }
+                    layout = .tiles(n)
+                }
+                try io { try TIFF.write(v, to: path, options: TIFFWriteOptions(compression: compression, layout: layout)) }
+                return .string(path)
+            case (.volume(let v), "png"):
+                let written = try io { try VolumeIO.saveVolume(v, path: path) }
+                return written.count == 1 ? .string(written[0]) : .list(written.map { .string($0) })
+            case (.volume, _):
+                throw wrong("volumes save as .tif or .png")
+            case (.table(let t), "csv"):
+                try io { try CSV.write(t, to: path) }
+                return .string(path)
+            case (.table, _):
+                throw wrong("tables save as .csv")
+            case (.histogram(let h), "csv"):
+                let total = h.total
+                let t = Table([
+                    ("bin", .number((0..<Histogram.binCount).map(Double.init))),
+                    ("value", .number((0..<Histogram.binCount).map { h.binCenter($0) })),
+                    ("count", .number(total.map { Double($0) })),
+                ])
+                try io { try CSV.write(t, to: path) }
+                return .string(path)
+            case (.histogram(let h), "svg"):
+                try io { try writeText(Plots.histogram(h), to: path) }
+                return .string(path)
+            case (.record(let r), "svg"):
+                guard case .table(let curve)? = r["curve"] else { throw wrong("only fscore results, which have a curve, plot as .svg") }
+                var level: Int?
+                if case .number(let l)? = r["level"] { level = Int(l) }
+                let svg: String
+                do { svg = try Plots.thresholdSweep(curve: curve, level: level) } catch {
+                    throw args.error("value", "\(error)")
+                }
+                try io { try writeText(svg, to: path) }
+                return .string(path)
+            case (.object(let o), "emodel"):
+                guard let m = o as? ModelValue else { throw wrong("only models save as .emodel") }
+                try io { try AtomicFile.write(bytes: m.model.encode(), to: path) }
+                return .string(path)
+            default:
+                throw wrong("volumes: .tif/.png, tables: .csv, models: .emodel, histograms: .csv/.svg, fscore results: .svg")
+            }
+        }
+    ),
+]
+
+/// Lower-cased extension of the last path component ("" when none).
+func fileExtensionOf(_ path: String) -> String {
+    let base = path.split(separator: "/").last.map(String.init) ?? path
+    guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return "" }
+    return base[base.index(after: dot)...].lowercased()
+}
+
+/// Slices available in `paths`: one per PNG, every page of every TIFF.
+private func sliceCount(_ paths: [String]) throws -> Int {
+    var n = 0
+    for p in paths {
+        switch fileExtensionOf(p) {
+        case "tif", "tiff": n += try TIFF.pageCount(path: p)
+        default: n += 1
+        }
+    }
+    return n
+}

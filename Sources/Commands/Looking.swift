@@ -1,3 +1,520 @@
 import Runtime
+import Kernels
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
-let lookingCommands: [Command] = []
+// `show`, `info` (looking at values) and `ls`, `cd`, `pwd` (moving around the file system).
+// `print`, `vars` and `help` live with the language builtins.
+
+let lookingCommands: [Command] = [
+    Command(
+        name: "show", topic: "looking",
+        summary: "draw a value: a volume slice in the terminal, a histogram as a bar chart, a table's first rows",
+        help: """
+        Volumes are drawn as one slice (the middle one unless --z is given) with Unicode half blocks in
+        24-bit colour when the terminal says so (COLORTERM=truecolor) and 256-colour grey otherwise, fitted
+        to about 80 columns; images are contrast-stretched per slice, masks are black and white, labels get
+        one colour per object. Histograms are drawn as a bar chart (the total, or slice --z), tables as their
+        first --rows rows aligned, models and other values with their details. Returns nil.
+        """,
+        positionals: [.positional("value", .any, "the value to draw")],
+        options: [
+            .option("z", .int, "the slice to draw (volumes, histograms); negative counts from the end"),
+            .option("rows", .int, "table rows to show", default: .number(20)),
+        ],
+        examples: [
+            Example("p = phantom --size [4, 32, 32]; show $p.image --z 1", "draw slice 1 of the phantom's image", expect: "slice 1"),
+            Example("show [1, 2, 3]", "other values print their literal form", expect: "[1, 2, 3]"),
+        ],
+        run: { args, host in
+            guard let value = args["value"] else { return .null }
+            let z = args.has("z") ? try args.int("z") : nil
+            host.write(try ShowRender.render(value, z: z, rows: max(1, try args.int("rows")), args: args))
+            return .null
+        }
+    ),
+    Command(
+        name: "info", topic: "looking",
+        summary: "describe a value: type, shape, voxel type, spacing, memory size and statistics",
+        help: """
+        Prints one `name  value` line per property: for volumes the kind, shape (z×y×x), voxel type,
+        spacing, physical extent, memory size, min/max/mean/standard deviation, and the foreground
+        fraction (masks) or object count (labels); for histograms the slice count, total count, mode and
+        mean; for tables the row count and each column's type; for other values their type and size.
+        Returns nil.
+        """,
+        positionals: [.positional("value", .any, "the value to describe")],
+        examples: [
+            Example("p = phantom --size [4, 32, 32]; info $p.image", "shape, type, spacing and statistics", expect: "4×32×32"),
+            Example("info {a: 1, b: \"x\"}", "a record's fields", expect: "record"),
+        ],
+        run: { args, host in
+            host.write(ValueInfo.lines(args["value"] ?? .null).map { "\($0.0.padded(to: 10)) \($0.1)\n" }.joined())
+            return .null
+        }
+    ),
+    Command(
+        name: "ls", topic: "files",
+        summary: "list files in the current folder, a folder or a glob pattern",
+        help: """
+        Without an argument lists the current folder; with a folder lists it; otherwise PATTERN is a
+        glob (`data/*.png`). Folders end in `/`, hidden files are left out unless the pattern asks for
+        them. Names are printed in columns; returns nil.
+        """,
+        positionals: [.optional("pattern", .string, "a folder or a glob pattern")],
+        examples: [Example("ls /", "the root folder", expect: "tmp/")],
+        run: { args, host in
+            let pattern = args.has("pattern") ? try args.string("pattern") : nil
+            let names = try FileListing.list(pattern)
+            host.write(FileListing.columns(names, width: terminalColumns()))
+            return .null
+        }
+    ),
+    Command(
+        name: "cd", topic: "files",
+        summary: "change the current folder (relative paths resolve against it)",
+        help: "Without an argument goes to $HOME. `~` at the start of DIR is the home folder. Returns nil.",
+        positionals: [.optional("dir", .string, "the folder to go to")],
+        examples: [Example("here = pwd; cd $here", "go back to a folder saved earlier")],
+        run: { args, _ in
+            var dir = args.has("dir") ? try args.string("dir") : "~"
+            dir = expandHome(dir)
+            guard chdir(dir) == 0 else {
+                throw args.error("dir", "cannot go to \(dir): \(errnoText())", kind: .io)
+            }
+            return .null
+        }
+    ),
+    Command(
+        name: "pwd", topic: "files",
+        summary: "the current folder, as a string",
+        examples: [Example("pwd", "where relative paths start", expect: "/")],
+        run: { args, _ in
+            guard let cwd = currentDirectory() else { throw args.failure("cannot read the current folder: \(errnoText())", kind: .io) }
+            return .string(cwd)
+        }
+    ),
+]
+
+// MARK: - helpers shared by the looking and file commands
+
+func errnoText() -> String { String(cString: strerror(errno)) }
+
+func currentDirectory() -> String? {
+    var buf = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buf, buf.count) != nil else { return nil }
+    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+func expandHome(_ path: String) -> String {
+    guard path == "~" || path.hasPrefix("~/") else { return path }
+    let home = getenv("HOME").map { String(cString: $0) } ?? "/"
+    return home + path.dropFirst()
+}
+
+/// Columns of the terminal on stdout (80 when it is not a terminal).
+func terminalColumns() -> Int {
+    var ws = winsize()
+    if isatty(1) == 1, ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 20 { return Int(ws.ws_col) }
+    return 80
+}
+
+extension String {
+    func padded(to n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+    func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+/// Bytes as `12.0 MiB`.
+func byteSize(_ bytes: Int) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
+    var v = Double(bytes), u = 0
+    while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+    return u == 0 ? "\(bytes) bytes" : "\(fixed(v, 1)) \(units[u])"
+}
+
+// MARK: - ls
+
+enum FileListing {
+    static func list(_ pattern: String?) throws -> [String] {
+        let p = pattern.map(expandHome)
+        if p == nil || isDirectory(p!) {
+            let dir = p ?? "."
+            guard let d = opendir(dir) else {
+                throw EmshError(.io, "ls: cannot list \(dir): \(errnoText())")
+            }
+            defer { closedir(d) }
+            var names: [String] = []
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name.hasPrefix(".") { continue }
+                let full = dir == "." ? name : (dir.hasSuffix("/") ? dir + name : dir + "/" + name)
+                names.append(isDirectory(full) ? name + "/" : name)
+            }
+            return names.sorted()
+        }
+        var g = glob_t()
+        defer { globfree(&g) }
+        let rc = glob(p!, 0, nil, &g)
+        if rc == GLOB_NOMATCH { throw EmshError(.io, "ls: nothing matches \(p!)") }
+        guard rc == 0 else { throw EmshError(.io, "ls: cannot list \(p!)") }
+        var names: [String] = []
+        for i in 0..<Int(g.gl_pathc) {
+            guard let c = g.gl_pathv[i] else { continue }
+            let s = String(cString: c)
+            names.append(isDirectory(s) ? s + "/" : s)
+        }
+        return names
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Names in columns, filled down then across, like ls.
+    static func columns(_ names: [String], width: Int) -> String {
+        guard !names.isEmpty else { return "" }
+        let longest = names.map(\.count).max() ?? 1
+        let colWidth = longest + 2
+        let cols = max(1, min(names.count, width / colWidth))
+        let rows = (names.count + cols - 1) / cols
+        var out = ""
+        for r in 0..<rows {
+            var line = ""
+            for c in 0..<cols {
+                let i = c * rows + r
+                guard i < names.count else { break }
+                let last = (c + 1) * rows + r >= names.count
+                line += last ? names[i] : names[i].padded(to: colWidth)
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+}
+
+// MARK: - show
+
+enum ShowRender {
+    static func render(_ value: Value, z: Int?, rows: Int, args: Arguments) throws -> String {
+        switch value {
+        case .volume(let v): return try volume(v, z: z, args: args)
+        case .histogram(let h): return try histogram(h, z: z, args: args)
+        case .table(let t): return table(t, rows: rows)
+        case .object(let o): return o.summary + "\n" + o.details + (o.details.hasSuffix("\n") ? "" : "\n")
+        case .record(let r):
+            let width = min(24, (r.keys.map(\.count).max() ?? 0) + 1)
+            return r.pairs.map { "\(($0.key + ":").padded(to: width)) \(oneLine($0.value))\n" }.joined()
+        case .list(let l) where l.count > 8:
+            return l.enumerated().map { "[\($0.offset)] \(oneLine($0.element))\n" }.joined()
+        default: return value.display + "\n"
+        }
+    }
+
+    private static func oneLine(_ v: Value) -> String { v.literal }
+
+    private static func slice(_ z: Int?, count: Int, args: Arguments) throws -> Int {
+        guard var k = z else { return count / 2 }
+        if k < 0 { k += count }
+        guard k >= 0 && k < count else { throw args.error("z", "slice \(z ?? 0) is outside 0..\(count - 1)") }
+        return k
+    }
+
+    /// True colour when the terminal advertises it.
+    static var trueColour: Bool {
+        guard let c = getenv("COLORTERM") else { return false }
+        let s = String(cString: c)
+        return s.contains("truecolor") || s.contains("24bit")
+    }
+
+    static func volume(_ v: Volume, z: Int?, args: Arguments) throws -> String {
+        guard v.count > 0 else { return VolumeSummary.line(v) + "\n" }
+        let k = try slice(z, count: v.shape.z, args: args)
+        let nx = v.shape.x, ny = v.shape.y
+        let cols = min(nx, max(8, min(80, terminalColumns() - 1)))
+        let scale = Double(nx) / Double(cols)
+        let aspect = v.spacing.x > 0 && v.spacing.y > 0 ? v.spacing.y / v.spacing.x : 1
+        let pixelRows = max(1, Int((Double(ny) * aspect / scale).rounded()))
+        // Box-average each output pixel over its source rectangle.
+        var cells = [Double](repeating: 0, count: cols * pixelRows)
+        var labelCells = [UInt32](repeating: 0, count: cols * pixelRows)
+        let base = k * v.shape.sliceCount
+        for r in 0..<pixelRows {
+            let y0 = r * ny / pixelRows, y1 = max(y0 + 1, (r + 1) * ny / pixelRows)
+            for c in 0..<cols {
+                let x0 = c * nx / cols, x1 = max(x0 + 1, (c + 1) * nx / cols)
+                var s = 0.0
+                for y in y0..<y1 {
+                    let row = base + y * nx
+                    switch v.storage {
+                    case .u8(let b): for x in x0..<x1 { s += Double(b.pointer[row + x]) }
+                    case .u16(let b): for x in x0..<x1 { s += Double(b.pointer[row + x]) }
+                    case .f32(let b): for x in x0..<x1 { s += Double(b.pointer[row + x]) }
+                    case .u32(let b):
+                        for x in x0..<x1 { s += Double(b.pointer[row + x]) }
+                        // Labels: the centre voxel's id (averaging ids means nothing).
+                        labelCells[r * cols + c] = b.pointer[base + ((y0 + y1) / 2) * nx + (x0 + x1) / 2]
+                    }
+                }
+                cells[r * cols + c] = s / Double((y1 - y0) * (x1 - x0))
+            }
+        }
+        let finite = cells.filter { $0.isFinite }
+        var lo = finite.min() ?? 0, hi = finite.max() ?? 1
+        if v.kind == .mask { lo = 0; hi = 1 }
+        if hi <= lo { hi = lo + 1 }
+        let labels = v.kind == .labels
+        let tc = trueColour
+        func colour(_ i: Int) -> (Int, Int, Int) {
+            if labels {
+                let id = labelCells[i]
+                if id == 0 { return (0, 0, 0) }
+                return labelColour(id)
+            }
+            let x = cells[i].isFinite ? cells[i] : lo
+            let g = Int(((x - lo) / (hi - lo) * 255).rounded())
+            let c = Swift.max(0, Swift.min(255, g))
+            return (c, c, c)
+        }
+        func code(_ rgb: (Int, Int, Int), background: Bool) -> String {
+            let lead = background ? 48 : 38
+            if tc { return "\u{1B}[\(lead);2;\(rgb.0);\(rgb.1);\(rgb.2)m" }
+            return "\u{1B}[\(lead);5;\(xterm256(rgb))m"
+        }
+        var out = "slice \(k) of \(v.shape.z) · " + VolumeSummary.line(v)
+        if !labels { out += " · window \(formatNumber(lo))..\(formatNumber(hi))" }
+        out += "\n"
+        func same(_ a: (Int, Int, Int)?, _ b: (Int, Int, Int)) -> Bool {
+            guard let a else { return false }
+            return a == b
+        }
+        var r = 0
+        while r < pixelRows {
+            // Colour codes only where the colour changes: a uniform area costs one byte per cell.
+            var line = ""
+            var lastTop: (Int, Int, Int)?, lastBottom: (Int, Int, Int)?
+            for c in 0..<cols {
+                let top = colour(r * cols + c)
+                if !same(lastTop, top) { line += code(top, background: false); lastTop = top }
+                if r + 1 < pixelRows {
+                    let bottom = colour((r + 1) * cols + c)
+                    if !same(lastBottom, bottom) { line += code(bottom, background: true); lastBottom = bottom }
+                } else if c == 0 {
+                    line += "\u{1B}[49m"
+                }
+                line += "▀"
+            }
+            out += line + "\u{1B}[0m\n"
+            r += 2
+        }
+        return out
+    }
+
+    /// A distinct, bright colour per label id.
+    static func labelColour(_ id: UInt32) -> (Int, Int, Int) {
+        var h = id &* 2_654_435_761
+        h ^= h >> 15
+        let hue = Double(h % 360) / 60
+        let x = 1 - abs(hue.truncatingRemainder(dividingBy: 2) - 1)
+        let (r, g, b): (Double, Double, Double) =
+            hue < 1 ? (1, x, 0) : hue < 2 ? (x, 1, 0) : hue < 3 ? (0, 1, x) : hue < 4 ? (0, x, 1) : hue < 5 ? (x, 0, 1) : (1, 0, x)
+        return (Int(60 + r * 195), Int(60 + g * 195), Int(60 + b * 195))
+    }
+
+    /// The nearest xterm-256 colour: the grey ramp for greys, the 6×6×6 cube otherwise.
+    static func xterm256(_ rgb: (Int, Int, Int)) -> Int {
+        let (r, g, b) = rgb
+        if r == g && g == b {
+            if r < 4 { return 16 }
+            if r > 246 { return 231 }
+            return 232 + Swift.min(23, Swift.max(0, (r - 8 + 5) / 10))
+        }
+        func q(_ c: Int) -> Int { c < 48 ? 0 : c < 115 ? 1 : (c - 35) / 40 }
+        return 16 + 36 * q(r) + 6 * q(g) + q(b)
+    }
+
+    static func histogram(_ h: Histogram, z: Int?, args: Arguments) throws -> String {
+        let counts: [UInt64]
+        var title = "histogram"
+        if z != nil {
+            let k = try slice(z, count: h.sliceCount, args: args)
+            counts = Array(h.slice(k))
+            title += " of slice \(k)"
+        } else {
+            counts = h.total
+            title += " of \(h.sliceCount) slice\(h.sliceCount == 1 ? "" : "s")"
+        }
+        let width = 64, height = 10, per = Histogram.binCount / width
+        var sums = [Double](repeating: 0, count: width)
+        for (b, c) in counts.enumerated() { sums[b / per] += Double(c) }
+        let total = counts.reduce(0, &+)
+        let top = max(sums.max() ?? 1, 1)
+        var mode = 0
+        for (b, c) in counts.enumerated() where c > counts[mode] { mode = b }
+        var mean = 0.0
+        for (b, c) in counts.enumerated() { mean += h.binCenter(b) * Double(c) }
+        mean = total > 0 ? mean / Double(total) : 0
+        var out = "\(title) · \(total) voxels · mode \(formatNumber(h.binCenter(mode))) · mean \(fixed(mean, 1))\n"
+        let eighths: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+        for row in stride(from: height - 1, through: 0, by: -1) {
+            var line = row == height - 1 ? formatCount(top).leftPadded(to: 7) + " ┤" : String(repeating: " ", count: 8) + "│"
+            for s in sums {
+                let level = s / top * Double(height * 8)
+                let filled = Int(level.rounded()) - row * 8
+                line.append(eighths[Swift.max(0, Swift.min(8, filled))])
+            }
+            out += line + "\n"
+        }
+        out += String(repeating: " ", count: 8) + "└" + String(repeating: "─", count: width) + "\n"
+        let left = formatNumber(h.lo), right = formatNumber(h.hi)
+        out += String(repeating: " ", count: 9) + left + String(repeating: " ", count: Swift.max(1, width - left.count - right.count)) + right + "\n"
+        return out
+    }
+
+    private static func formatCount(_ x: Double) -> String {
+        if x >= 1e9 { return fixed(x / 1e9, 1) + "G" }
+        if x >= 1e6 { return fixed(x / 1e6, 1) + "M" }
+        if x >= 1e4 { return fixed(x / 1e3, 1) + "k" }
+        return formatNumber(x)
+    }
+
+    static func table(_ t: Table, rows: Int) -> String {
+        let n = Swift.min(rows, t.rowCount)
+        var cols: [[String]] = []
+        var numeric: [Bool] = []
+        for (name, col) in zip(t.names, t.columns) {
+            var cells = [name]
+            switch col {
+            case .number(let v):
+                for i in 0..<n { cells.append(tableNumber(v[i])) }
+                numeric.append(true)
+            case .string(let v):
+                for i in 0..<n { cells.append(v[i]) }
+                numeric.append(false)
+            }
+            cols.append(cells)
+        }
+        let widths = cols.map { $0.map(\.count).max() ?? 0 }
+        var out = "table \(t.rowCount) rows × \(t.names.count) columns\n"
+        for r in 0...n {
+            var parts: [String] = []
+            for (c, cells) in cols.enumerated() {
+                parts.append(numeric[c] ? cells[r].leftPadded(to: widths[c]) : cells[r].padded(to: widths[c]))
+            }
+            out += parts.joined(separator: "  ").trailingSpacesTrimmed + "\n"
+        }
+        if t.rowCount > n { out += "… \(t.rowCount - n) more rows\n" }
+        return out
+    }
+
+    private static func tableNumber(_ x: Double) -> String {
+        if x == x.rounded() && abs(x) < 1e12 { return formatNumber(x) }
+        if abs(x) >= 1e6 || abs(x) < 1e-3 { return formatNumber(x) }
+        return fixed(x, 4)
+    }
+}
+
+extension String {
+    var trailingSpacesTrimmed: String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
+
+// MARK: - info
+
+enum ValueInfo {
+    static func lines(_ value: Value) -> [(String, String)] {
+        var out: [(String, String)] = [("type", value.typeName)]
+        switch value {
+        case .volume(let v):
+            out.append(("shape", "\(v.shape) (z×y×x)"))
+            out.append(("voxels", "\(v.type.rawValue), \(v.count) voxels"))
+            let sp = v.spacing
+            out.append(("spacing", "\(formatNumber(sp.x))×\(formatNumber(sp.y))×\(formatNumber(sp.z)) nm (x×y×z)"))
+            let ex = Double(v.shape.x) * sp.x / 1000, ey = Double(v.shape.y) * sp.y / 1000, ez = Double(v.shape.z) * sp.z / 1000
+            out.append(("extent", "\(fixed(ex, 2))×\(fixed(ey, 2))×\(fixed(ez, 2)) µm"))
+            out.append(("memory", byteSize(v.byteCount)))
+            let s = VolumeSummary.stats(v)
+            out.append(("min", formatNumber(s.min)))
+            out.append(("max", formatNumber(s.max)))
+            out.append(("mean", fixed(s.mean, 3)))
+            out.append(("std", fixed(standardDeviation(v, mean: s.mean), 3)))
+            switch v.kind {
+            case .mask:
+                out.append(("foreground", "\(fixed(v.count > 0 ? 100 * Double(s.nonzero) / Double(v.count) : 0, 2))% (\(s.nonzero) voxels)"))
+            case .labels:
+                out.append(("objects", "\(VolumeSummary.objectCount(v))"))
+            case .image:
+                out.append(("non-zero", "\(s.nonzero) voxels"))
+            }
+        case .histogram(let h):
+            let t = h.total
+            let total = t.reduce(0, &+)
+            var mode = 0
+            for (b, c) in t.enumerated() where c > t[mode] { mode = b }
+            var mean = 0.0
+            for (b, c) in t.enumerated() { mean += h.binCenter(b) * Double(c) }
+            out.append(("slices", "\(h.sliceCount)"))
+            out.append(("bins", "\(Histogram.binCount) over \(formatNumber(h.lo))..\(formatNumber(h.hi))"))
+            out.append(("voxels", "\(total)"))
+            out.append(("mode", formatNumber(h.binCenter(mode))))
+            out.append(("mean", fixed(total > 0 ? mean / Double(total) : 0, 3)))
+        case .table(let tb):
+            out.append(("rows", "\(tb.rowCount)"))
+            for (name, col) in zip(tb.names, tb.columns) {
+                switch col {
+                case .number(let v):
+                    let f = v.filter { $0.isFinite }
+                    let mean = f.isEmpty ? 0 : f.reduce(0, +) / Double(f.count)
+                    out.append((name, "number · min \(formatNumber(f.min() ?? 0)) max \(formatNumber(f.max() ?? 0)) mean \(fixed(mean, 4))"))
+                case .string: out.append((name, "string"))
+                }
+            }
+        case .list(let l):
+            out.append(("length", "\(l.count)"))
+            let types = Set(l.map(\.typeName)).sorted()
+            if !types.isEmpty { out.append(("elements", types.joined(separator: ", "))) }
+        case .record(let r):
+            for (k, v) in r.pairs { out.append((k, v.typeName)) }
+        case .string(let s):
+            out.append(("length", "\(s.count) characters"))
+            out.append(("value", quoteString(s)))
+        case .object(let o):
+            out.append(("summary", o.summary))
+            for line in o.details.split(separator: "\n") { out.append(("", String(line))) }
+        default:
+            out.append(("value", value.display))
+        }
+        return out
+    }
+
+    static func standardDeviation(_ v: Volume, mean: Double) -> Double {
+        guard v.count > 1 else { return 0 }
+        let zs = v.shape.z, slice = v.shape.sliceCount
+        var sums = [Double](repeating: 0, count: zs)
+        func run<T>(_ p: UnsafeMutablePointer<T>, _ conv: (T) -> Double) {
+            sums.withUnsafeMutableBufferPointer { su in
+                parallelFor(zs) { z in
+                    var s = 0.0
+                    for i in (z * slice)..<((z + 1) * slice) {
+                        let d = conv(p[i]) - mean
+                        s += d * d
+                    }
+                    su[z] = s
+                }
+            }
+        }
+        switch v.storage {
+        case .u8(let b): run(b.pointer) { Double($0) }
+        case .u16(let b): run(b.pointer) { Double($0) }
+        case .u32(let b): run(b.pointer) { Double($0) }
+        case .f32(let b): run(b.pointer) { Double($0) }
+        }
+        return (sums.reduce(0, +) / Double(v.count)).squareRoot()
+    }
+}

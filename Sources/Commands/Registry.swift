@@ -2,7 +2,7 @@ import Runtime
 
 /// Every command of emsh: the one list. Each topic file declares its own array.
 public let allCommands: [Command] =
-    languageCommands + lookingCommands + sessionCommands + fileCommands
+    languageCommands + mathCommands + lookingCommands + sessionCommands + fileCommands
     + volumeCommands + intensityCommands + dataCommands
     + learningCommands + evaluationCommands + objectCommands + plotCommands
 

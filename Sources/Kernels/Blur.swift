@@ -36,34 +36,40 @@ public func blur(_ v: Volume, sigmas: (z: Double, y: Double, x: Double)) throws 
     var cur = pa, other = pb
 
     // x pass: row by row through a padded row copy.
-    let kx = gaussianKernel(sigmas.x)
-    if kx.count > 1 {
-        let r = kx.count / 2
+    let kxa = gaussianKernel(sigmas.x)
+    let kxb = VoxelBuffer<Float>(kxa), kx = kxb.pointer, kxn = kxa.count
+    defer { withExtendedLifetime(kxb) {} }
+    if kxn > 1 {
+        let r = kxn / 2
         try parallelSlices(nz) { z in
             let row = UnsafeMutablePointer<Float>.allocate(capacity: nx + 2 * r)
             defer { row.deallocate() }
             for y in 0..<ny {
                 let base = (z * ny + y) * nx
                 for i in 0..<(nx + 2 * r) { row[i] = cur[base + reflectIndex(i - r, nx)] }
-                for x in 0..<nx {
-                    var s: Float = 0
-                    for k in 0..<kx.count { s += kx[k] * row[x + k] }
-                    other[base + x] = s
+                // Tap by tap over the whole row (vectorises along x).
+                let dst = other + base
+                for x in 0..<nx { dst[x] = 0 }
+                for k in 0..<kxn {
+                    let w = kx[k], src = row + k
+                    for x in 0..<nx { dst[x] += w * src[x] }
                 }
             }
         }
         swap(&cur, &other)
     }
     // y pass: whole rows at a time (vectorises along x).
-    let ky = gaussianKernel(sigmas.y)
-    if ky.count > 1 {
-        let r = ky.count / 2
+    let kya = gaussianKernel(sigmas.y)
+    let kyb = VoxelBuffer<Float>(kya), ky = kyb.pointer, kyn = kya.count
+    defer { withExtendedLifetime(kyb) {} }
+    if kyn > 1 {
+        let r = kyn / 2
         try parallelSlices(nz) { z in
             let sb = z * ny * nx
             for y in 0..<ny {
                 let dst = other + sb + y * nx
                 for x in 0..<nx { dst[x] = 0 }
-                for k in 0..<ky.count {
+                for k in 0..<kyn {
                     let src = cur + sb + reflectIndex(y + k - r, ny) * nx
                     let w = ky[k]
                     for x in 0..<nx { dst[x] += w * src[x] }
@@ -73,14 +79,16 @@ public func blur(_ v: Volume, sigmas: (z: Double, y: Double, x: Double)) throws 
         swap(&cur, &other)
     }
     // z pass: whole slices at a time.
-    let kz = gaussianKernel(sigmas.z)
-    if kz.count > 1 && nz > 1 {
-        let r = kz.count / 2
+    let kza = gaussianKernel(sigmas.z)
+    let kzb = VoxelBuffer<Float>(kza), kz = kzb.pointer, kzn = kza.count
+    defer { withExtendedLifetime(kzb) {} }
+    if kzn > 1 && nz > 1 {
+        let r = kzn / 2
         let plane = ny * nx
         try parallelSlices(nz) { z in
             let dst = other + z * plane
             for i in 0..<plane { dst[i] = 0 }
-            for k in 0..<kz.count {
+            for k in 0..<kzn {
                 let src = cur + reflectIndex(z + k - r, nz) * plane
                 let w = kz[k]
                 for i in 0..<plane { dst[i] += w * src[i] }

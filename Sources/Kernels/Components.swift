@@ -73,6 +73,7 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
         throw AnalysisError.invalidArgument(operation: "components", "connectivity must be 6, 18 or 26, not \(connectivity)")
     }
     let bytes = try foregroundBytes(mask, what: "components mask")
+    defer { withExtendedLifetime(bytes) {} }
     let nz = mask.shape.z, ny = mask.shape.y, nx = mask.shape.x
     let out = try analysisBuffer(mask.count, UInt32.self, what: "component labels", zeroed: false)
     if mask.count == 0 { return (mask.with(storage: .u32(out), kind: .labels), 0) }
@@ -83,10 +84,11 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
     var base = [Int](repeating: 0, count: nz + 1)
     for z in 0..<nz { base[z + 1] = base[z] + slices[z].x0.count }
     let total = base[nz]
-    guard total < Int(UInt32.max) else {
+    guard total < 0x8000_0000 else {
         throw AnalysisError.invalidArgument(operation: "components", "too many foreground runs (\(total))")
     }
     let parent = try analysisBuffer(max(total, 1), UInt32.self, what: "component forest", zeroed: false)
+    defer { withExtendedLifetime(parent) {} }
     let forest = RunForest(parent: parent.pointer)
     let inPlaneD: Int32 = connectivity == 6 ? 0 : 1
 

@@ -205,8 +205,9 @@ public func threshold(_ prob: Volume, _ t: Double) throws -> Volume {
 public func metrics(mask: Volume, labels: Volume) throws -> Metrics {
     guard mask.shape == labels.shape else { throw AnalysisError.shapeMismatch(operation: "metrics", mask.shape, labels.shape) }
     guard mask.count > 0 else { return Metrics(counts: Counts(tp: 0, fp: 0, fn: 0)) }
-    let a = try foregroundBytes(mask, what: "metrics mask").pointer
-    let b = try foregroundBytes(labels, what: "metrics labels").pointer
+    let aBuf = try foregroundBytes(mask, what: "metrics mask"), bBuf = try foregroundBytes(labels, what: "metrics labels")
+    defer { withExtendedLifetime((aBuf, bBuf)) {} }
+    let a = aBuf.pointer, b = bBuf.pointer
     let nz = mask.shape.z, ns = mask.shape.sliceCount
     var per = [Int](repeating: 0, count: nz * 3)
     try per.withUnsafeMutableBufferPointer { pb in

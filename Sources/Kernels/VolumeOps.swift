@@ -55,7 +55,7 @@ public func stack(_ volumes: [Volume]) throws -> Volume {
         }
         guard v.type == first.type else {
             throw VolumeError.invalidArgument(operation: "stack",
-                "voxel types differ: \(first.type.rawValue) and \(v.type.rawValue) (convert first)")
+                "voxel types differ: \(first.type.rawValue) and \(v.type.rawValue)")
         }
         z += v.shape.z
     }
@@ -100,7 +100,7 @@ public func invert(_ v: Volume) throws -> Volume {
         try parallelBlocks(n) { r in for i in r { po[i] = c - pi[i] } }
         return v.with(storage: out)
     case .u32:
-        throw VolumeError.unsupportedType(operation: "invert (of a label map; use `not` for its background)", .u32)
+        throw VolumeError.invalidArgument(operation: "invert", "a label map cannot be inverted (`not $labels` gives its background)")
     }
 }
 
@@ -128,6 +128,7 @@ private struct MinMaxVisitor: StorageVisitor {
         if count == 0 { return (0, 0) }
         var lo = Float.infinity, hi = -Float.infinity
         for i in 0..<blocks { lo = Swift.min(lo, pl[i]); hi = Swift.max(hi, ph[i]) }
+        withExtendedLifetime((los, his)) {}
         if lo > hi { return (0, 0) }
         if T.self == UInt32.self {
             // Float loses precision above 2^24: recompute exactly for labels.

@@ -8,20 +8,35 @@ public enum VolumeError: Error, CustomStringConvertible, Sendable, Equatable {
     /// An argument out of its range (the message says which and why).
     case invalidArgument(operation: String, String)
 
-    public var description: String {
+    public var description: String { "\(operation): \(message)" }
+
+    /// The operation (command or operator) the error belongs to.
+    public var operation: String {
         switch self {
-        case .shapeMismatch(let op, let a, let b):
-            return "\(op): volumes differ in shape: \(a) and \(b)"
-        case .unsupportedType(let op, let t):
-            return "\(op): voxel type \(t.rawValue) is not supported"
-        case .invalidArgument(let op, let message):
-            return "\(op): \(message)"
+        case .shapeMismatch(let op, _, _), .unsupportedType(let op, _), .invalidArgument(let op, _): op
+        }
+    }
+
+    /// The message without the operation's name (for callers that prefix it themselves).
+    public var message: String {
+        switch self {
+        case .shapeMismatch(_, let a, let b): "volumes differ in shape: \(a) and \(b)"
+        case .unsupportedType(_, let t): "voxel type \(t.rawValue) is not supported"
+        case .invalidArgument(_, let m): m
         }
     }
 }
 
+/// A number for messages: integers without ".0", others with up to 4 decimals.
+func shortNumber(_ d: Double) -> String {
+    if d.isFinite && d == d.rounded() && abs(d) < 1e15 { return String(Int(d)) }
+    if !d.isFinite { return String(d) }
+    let r = (d * 10000).rounded() / 10000
+    return String(r)
+}
+
 /// Element types a kernel loop can read generically (specialised per type by the optimiser).
-public protocol VoxelScalar: Sendable {
+public protocol VoxelScalar: Sendable, Equatable {
     var floatValue: Float { get }
     var doubleValue: Double { get }
     var isNonZero: Bool { get }

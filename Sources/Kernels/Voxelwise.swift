@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A binary voxel-wise operator of the language (`+ - * / %`, `== != < <= > >=`, `and or`).
 public enum VoxelOp: String, Sendable, CaseIterable {
     case add, sub, mul, div, mod, eq, ne, lt, le, gt, ge, and, or
@@ -118,31 +114,6 @@ enum GeOp: CompareOp { @inline(__always) static func apply(_ a: Double, _ b: Dou
 enum AndOp: CompareOp { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Bool { a != 0 && b != 0 } }
 enum OrOp: CompareOp { @inline(__always) static func apply(_ a: Double, _ b: Double) -> Bool { a != 0 || b != 0 } }
 
-func arithOpType(_ op: VoxelOp) -> (any ArithOp.Type)? {
-    switch op {
-    case .add: AddOp.self
-    case .sub: SubOp.self
-    case .mul: MulOp.self
-    case .div: DivOp.self
-    case .mod: ModOp.self
-    default: nil
-    }
-}
-
-func compareOpType(_ op: VoxelOp) -> (any CompareOp.Type)? {
-    switch op {
-    case .eq: EqOp.self
-    case .ne: NeOp.self
-    case .lt: LtOp.self
-    case .le: LeOp.self
-    case .gt: GtOp.self
-    case .ge: GeOp.self
-    case .and: AndOp.self
-    case .or: OrOp.self
-    default: nil
-    }
-}
-
 // MARK: - volume ⊕ volume
 
 private struct BinaryLeft: StorageVisitor {
@@ -161,32 +132,39 @@ private struct BinaryRight<A: VoxelScalar>: StorageVisitor {
     let out: UnsafeMutableRawPointer
     let n: Int
     func visit<B: VoxelScalar>(_ pb: UnsafeMutablePointer<B>, count: Int) throws {
-        if let t = arithOpType(op) {
-            try binaryArith(t, pa, pb, out.assumingMemoryBound(to: Float.self), n)
-        } else if let t = compareOpType(op) {
-            try binaryCompare(t, pa, pb, out.assumingMemoryBound(to: UInt8.self), n)
+        let f = out.assumingMemoryBound(to: Float.self), m = out.assumingMemoryBound(to: UInt8.self)
+        switch op {
+        case .add: try arithLoop(AddOp.self, pa, pb, f, n)
+        case .sub: try arithLoop(SubOp.self, pa, pb, f, n)
+        case .mul: try arithLoop(MulOp.self, pa, pb, f, n)
+        case .div: try arithLoop(DivOp.self, pa, pb, f, n)
+        case .mod: try arithLoop(ModOp.self, pa, pb, f, n)
+        case .eq: try compareLoop(EqOp.self, pa, pb, m, n)
+        case .ne: try compareLoop(NeOp.self, pa, pb, m, n)
+        case .lt: try compareLoop(LtOp.self, pa, pb, m, n)
+        case .le: try compareLoop(LeOp.self, pa, pb, m, n)
+        case .gt: try compareLoop(GtOp.self, pa, pb, m, n)
+        case .ge: try compareLoop(GeOp.self, pa, pb, m, n)
+        case .and: try compareLoop(AndOp.self, pa, pb, m, n)
+        case .or: try compareLoop(OrOp.self, pa, pb, m, n)
         }
     }
 }
 
-private func binaryArith<A: VoxelScalar, B: VoxelScalar>(_ t: any ArithOp.Type, _ pa: UnsafeMutablePointer<A>,
-                                                          _ pb: UnsafeMutablePointer<B>, _ po: UnsafeMutablePointer<Float>, _ n: Int) throws {
-    func run<O: ArithOp>(_: O.Type) throws {
-        try parallelBlocks(n) { r in
-            for i in r { po[i] = O.apply(pa[i].floatValue, pb[i].floatValue) }
-        }
+@inline(__always)
+private func arithLoop<O: ArithOp, A: VoxelScalar, B: VoxelScalar>(_: O.Type, _ pa: UnsafeMutablePointer<A>,
+        _ pb: UnsafeMutablePointer<B>, _ po: UnsafeMutablePointer<Float>, _ n: Int) throws {
+    try parallelBlocks(n) { r in
+        for i in r { po[i] = O.apply(pa[i].floatValue, pb[i].floatValue) }
     }
-    try _openExistential(t, do: run)
 }
 
-private func binaryCompare<A: VoxelScalar, B: VoxelScalar>(_ t: any CompareOp.Type, _ pa: UnsafeMutablePointer<A>,
-                                                            _ pb: UnsafeMutablePointer<B>, _ po: UnsafeMutablePointer<UInt8>, _ n: Int) throws {
-    func run<O: CompareOp>(_: O.Type) throws {
-        try parallelBlocks(n) { r in
-            for i in r { po[i] = O.apply(pa[i].doubleValue, pb[i].doubleValue) ? 1 : 0 }
-        }
+@inline(__always)
+private func compareLoop<O: CompareOp, A: VoxelScalar, B: VoxelScalar>(_: O.Type, _ pa: UnsafeMutablePointer<A>,
+        _ pb: UnsafeMutablePointer<B>, _ po: UnsafeMutablePointer<UInt8>, _ n: Int) throws {
+    try parallelBlocks(n) { r in
+        for i in r { po[i] = O.apply(pa[i].doubleValue, pb[i].doubleValue) ? 1 : 0 }
     }
-    try _openExistential(t, do: run)
 }
 
 private func maskArith(_ op: VoxelOp, _ pa: UnsafeMutablePointer<UInt8>, _ pb: UnsafeMutablePointer<UInt8>,
@@ -210,37 +188,58 @@ private struct ScalarVisitor: StorageVisitor {
     let out: UnsafeMutableRawPointer
     let n: Int
     func visit<A: VoxelScalar>(_ pa: UnsafeMutablePointer<A>, count: Int) throws {
-        let n = self.n, s = self.s, left = self.left
-        if let t = arithOpType(op) {
-            let po = out.assumingMemoryBound(to: Float.self)
-            let fs = Float(s)
-            func run<O: ArithOp>(_: O.Type) throws {
-                if left {
-                    try parallelBlocks(n) { r in for i in r { po[i] = O.apply(fs, pa[i].floatValue) } }
-                } else {
-                    try parallelBlocks(n) { r in for i in r { po[i] = O.apply(pa[i].floatValue, fs) } }
-                }
-            }
-            try _openExistential(t, do: run)
-        } else if let t = compareOpType(op) {
-            let po = out.assumingMemoryBound(to: UInt8.self)
-            func run<O: CompareOp>(_: O.Type) throws {
-                if A.self == UInt8.self {
-                    // A 256-entry table: one lookup per voxel.
-                    let lut = VoxelBuffer<UInt8>(uninitialized: 256)
-                    let lp = lut.pointer
-                    for v in 0..<256 { lp[v] = (left ? O.apply(s, Double(v)) : O.apply(Double(v), s)) ? 1 : 0 }
-                    let p8 = UnsafeMutableRawPointer(pa).assumingMemoryBound(to: UInt8.self)
-                    try parallelBlocks(n) { r in for i in r { po[i] = lp[Int(p8[i])] } }
-                    withExtendedLifetime(lut) {}
-                } else if left {
-                    try parallelBlocks(n) { r in for i in r { po[i] = O.apply(s, pa[i].doubleValue) ? 1 : 0 } }
-                } else {
-                    try parallelBlocks(n) { r in for i in r { po[i] = O.apply(pa[i].doubleValue, s) ? 1 : 0 } }
-                }
-            }
-            try _openExistential(t, do: run)
+        let f = out.assumingMemoryBound(to: Float.self), m = out.assumingMemoryBound(to: UInt8.self)
+        switch op {
+        case .add: try scalarArith(AddOp.self, pa, s, left, f, n)
+        case .sub: try scalarArith(SubOp.self, pa, s, left, f, n)
+        case .mul: try scalarArith(MulOp.self, pa, s, left, f, n)
+        case .div: try scalarArith(DivOp.self, pa, s, left, f, n)
+        case .mod: try scalarArith(ModOp.self, pa, s, left, f, n)
+        case .eq: try scalarCompare(EqOp.self, pa, s, left, m, n)
+        case .ne: try scalarCompare(NeOp.self, pa, s, left, m, n)
+        case .lt: try scalarCompare(LtOp.self, pa, s, left, m, n)
+        case .le: try scalarCompare(LeOp.self, pa, s, left, m, n)
+        case .gt: try scalarCompare(GtOp.self, pa, s, left, m, n)
+        case .ge: try scalarCompare(GeOp.self, pa, s, left, m, n)
+        case .and: try scalarCompare(AndOp.self, pa, s, left, m, n)
+        case .or: try scalarCompare(OrOp.self, pa, s, left, m, n)
         }
+    }
+}
+
+@inline(__always)
+private func scalarArith<O: ArithOp, A: VoxelScalar>(_: O.Type, _ pa: UnsafeMutablePointer<A>, _ s: Double, _ left: Bool,
+                                                      _ po: UnsafeMutablePointer<Float>, _ n: Int) throws {
+    let fs = Float(s)
+    if A.self == UInt8.self {
+        // A 256-entry table: one lookup per voxel.
+        let lut = VoxelBuffer<Float>(uninitialized: 256)
+        let lp = lut.pointer
+        for v in 0..<256 { lp[v] = left ? O.apply(fs, Float(v)) : O.apply(Float(v), fs) }
+        let p8 = UnsafeMutableRawPointer(pa).assumingMemoryBound(to: UInt8.self)
+        try parallelBlocks(n) { r in for i in r { po[i] = lp[Int(p8[i])] } }
+        withExtendedLifetime(lut) {}
+    } else if left {
+        try parallelBlocks(n) { r in for i in r { po[i] = O.apply(fs, pa[i].floatValue) } }
+    } else {
+        try parallelBlocks(n) { r in for i in r { po[i] = O.apply(pa[i].floatValue, fs) } }
+    }
+}
+
+@inline(__always)
+private func scalarCompare<O: CompareOp, A: VoxelScalar>(_: O.Type, _ pa: UnsafeMutablePointer<A>, _ s: Double, _ left: Bool,
+                                                          _ po: UnsafeMutablePointer<UInt8>, _ n: Int) throws {
+    if A.self == UInt8.self {
+        let lut = VoxelBuffer<UInt8>(uninitialized: 256)
+        let lp = lut.pointer
+        for v in 0..<256 { lp[v] = (left ? O.apply(s, Double(v)) : O.apply(Double(v), s)) ? 1 : 0 }
+        let p8 = UnsafeMutableRawPointer(pa).assumingMemoryBound(to: UInt8.self)
+        try parallelBlocks(n) { r in for i in r { po[i] = lp[Int(p8[i])] } }
+        withExtendedLifetime(lut) {}
+    } else if left {
+        try parallelBlocks(n) { r in for i in r { po[i] = O.apply(s, pa[i].doubleValue) ? 1 : 0 } }
+    } else {
+        try parallelBlocks(n) { r in for i in r { po[i] = O.apply(pa[i].doubleValue, s) ? 1 : 0 } }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 
 /// Per-worker scratch tensors (im2col columns, partial gradients), grown on demand.
@@ -16,7 +17,13 @@ final class Scratch: @unchecked Sendable {
 
 /// Splits rows of an h×w plane into bands of at most about `pixels` pixels (memory bound for im2col).
 @inline(__always)
-func bandRows(h: Int, w: Int, pixels: Int = 16384) -> Int { max(1, min(h, pixels / max(w, 1))) }
+func bandRows(h: Int, w: Int, pixels: Int = bandPixels) -> Int { max(1, min(h, pixels / max(w, 1))) }
+
+/// Pixels per im2col band (EMSH_BAND_PIXELS overrides, for benchmarking).
+let bandPixels: Int = {
+    if let s = ProcessInfo.processInfo.environment["EMSH_BAND_PIXELS"], let n = Int(s), n >= 64 { return n }
+    return 4096
+}()
 
 /// A k×k convolution (k = 1, or k = 3 with padding 1), stride 1, via im2col and single-threaded
 /// `cblas_sgemm` per worker. Weights are (out, in, k, k) as in PyTorch.
@@ -29,8 +36,9 @@ final class Conv2D: @unchecked Sendable {
     private var input: Tensor?
     let output = Tensor()
     let gradInput = Tensor()
-    private let cols = Scratch()
+    fileprivate let cols = Scratch()
     private let partial = Scratch()
+    fileprivate let flipped = Tensor()
 
     init(name: String, inC: Int, outC: Int, k: Int, bias: Bool) {
         precondition(k == 1 || k == 3)
@@ -95,13 +103,11 @@ final class Conv2D: @unchecked Sendable {
         parallelChunks(n) { worker, range in
             let acc = self.partial.get(worker, count: wCount + outC).pointer
             acc.update(repeating: 0, count: wCount + outC)
-            let col = self.cols.get(worker, count: 2 * K * rows * w).pointer
-            let dcol = col + K * rows * w
+            let col = self.cols.get(worker, count: K * rows * w).pointer
             for i in range {
                 let xs = xin + i * inC * hw
                 let dys = dyp + i * outC * hw
                 let dxs = dxp + i * inC * hw
-                if needDX { dxs.update(repeating: 0, count: inC * hw) }
                 var y0 = 0
                 while y0 < h {
                     let y1 = min(h, y0 + rows), nb = (y1 - y0) * w
@@ -109,10 +115,6 @@ final class Conv2D: @unchecked Sendable {
                     if k == 3 {
                         im2col3(xs, c: inC, h: h, w: w, y0: y0, y1: y1, col: col)
                         sgemm(transB: true, m: outC, n: K, k: nb, a: g, lda: hw, b: col, ldb: nb, beta: 1, c: acc, ldc: K)
-                        if needDX {
-                            sgemm(transA: true, m: K, n: nb, k: outC, a: W, lda: K, b: g, ldb: hw, beta: 0, c: dcol, ldc: nb)
-                            col2im3(dcol, c: inC, h: h, w: w, y0: y0, y1: y1, dx: dxs)
-                        }
                     } else {
                         sgemm(transB: true, m: outC, n: K, k: nb, a: g, lda: hw, b: xs + y0 * w, ldb: hw, beta: 1, c: acc, ldc: K)
                         if needDX {
@@ -138,7 +140,34 @@ final class Conv2D: @unchecked Sendable {
             for j in 0..<wCount { gw[j] += acc[j] }
             if let b = bias { for o in 0..<outC { b.grad.pointer[o] += acc[wCount + o] } }
         }
+        if needDX && k == 3 { backwardData3(dy, n: n, h: h, w: w) }
         return gradInput
+    }
+}
+
+extension Conv2D {
+    /// dL/dx of a 3×3 convolution as the convolution of dy with the flipped, transposed kernel:
+    /// im2col over dy's rows (no scatter-add), parallel over (image, row band).
+    fileprivate func backwardData3(_ dy: Tensor, n: Int, h: Int, w: Int) {
+        let inC = inC, outC = outC, hw = h * w, K = outC * 9
+        flipped.reshape(1, 1, inC, K)
+        let src = weight.value.pointer, wt = flipped.pointer
+        for o in 0..<outC {
+            for c in 0..<inC {
+                for t in 0..<9 { wt[c * K + o * 9 + (8 - t)] = src[(o * inC + c) * 9 + t] }
+            }
+        }
+        let rows = bandRows(h: h, w: w), bands = (h + rows - 1) / rows
+        let g = UnsafePointer(dy.pointer), dxp = gradInput.pointer, W = UnsafePointer(wt)
+        cols.ensure(Threads.count)
+        parallelChunks(n * bands) { worker, range in
+            let col = self.cols.get(worker, count: K * rows * w).pointer
+            for item in range {
+                let i = item / bands, y0 = (item % bands) * rows, y1 = min(h, y0 + rows), nb = (y1 - y0) * w
+                im2col3(g + i * outC * hw, c: outC, h: h, w: w, y0: y0, y1: y1, col: col)
+                sgemm(m: inC, n: nb, k: K, a: W, lda: K, b: col, ldb: nb, beta: 0, c: dxp + i * inC * hw + y0 * w, ldc: hw)
+            }
+        }
     }
 }
 

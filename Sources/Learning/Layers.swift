@@ -208,9 +208,11 @@ final class Concat: @unchecked Sendable {
     }
 }
 
-/// Group normalisation (per sample, over groups of channels), with a per-channel scale and shift.
+/// Group normalisation (per sample, over groups of channels), with a per-channel scale and shift,
+/// optionally followed by a fused ReLU (one memory pass less each way).
 final class GroupNorm: @unchecked Sendable {
     let channels: Int, groups: Int
+    let relu: Bool
     let gamma: Param
     let beta: Param
     let eps: Float = 1e-5
@@ -221,8 +223,9 @@ final class GroupNorm: @unchecked Sendable {
     private var rstd: [Float] = []
     private let partial = Scratch()
 
-    init(name: String, channels: Int, groups: Int) {
+    init(name: String, channels: Int, groups: Int, relu: Bool = false) {
         self.channels = channels
+        self.relu = relu
         self.groups = max(1, min(groups, channels))
         precondition(channels % self.groups == 0)
         gamma = Param(name: name + ".weight", shape: [channels], decays: false)
@@ -239,38 +242,31 @@ final class GroupNorm: @unchecked Sendable {
         if mean.count < n * G { mean = [Float](repeating: 0, count: n * G); rstd = mean }
         let src = UnsafePointer(x.pointer), dst = output.pointer
         let ga = UnsafePointer(gamma.value.pointer), be = UnsafePointer(beta.value.pointer)
-        let eps = eps
+        let eps = eps, relu = relu
         mean.withUnsafeMutableBufferPointer { mb in
             rstd.withUnsafeMutableBufferPointer { rb in
                 let mp = mb.baseAddress!, rp = rb.baseAddress!
                 parallelFor(n * G) { item in
                     let g = item % G
                     let s = src + item * size, d = dst + item * size
-                    var sum = 0.0
+                    // One pass: Σx and Σx² (float lanes per 4096 values, accumulated in Double).
+                    var sum = 0.0, sq = 0.0
                     var j = 0
                     while j < size {
-                        var part: Float = 0
                         let e = min(size, j + 4096)
-                        for q in j..<e { part += s[q] }
-                        sum += Double(part); j = e
+                        let (a, b) = vsumAndSquares(s + j, e - j)
+                        sum += Double(a); sq += Double(b); j = e
                     }
                     let mu = sum / Double(size)
-                    var ss = 0.0
-                    j = 0
+                    let ss = max(sq - sum * mu, 0)
                     let muf = Float(mu)
-                    while j < size {
-                        var part: Float = 0
-                        let e = min(size, j + 4096)
-                        for q in j..<e { let t = s[q] - muf; part += t * t }
-                        ss += Double(part); j = e
-                    }
                     let r = Float(1 / (ss / Double(size) + Double(eps)).squareRoot())
                     mp[item] = muf; rp[item] = r
                     for cc in 0..<cg {
                         let ch = g * cg + cc
                         let a = ga[ch] * r, b = be[ch] - muf * a
                         let sp = s + cc * hw, dp = d + cc * hw
-                        for q in 0..<hw { dp[q] = sp[q] * a + b }
+                        if relu { for q in 0..<hw { dp[q] = max(sp[q] * a + b, 0) } } else { for q in 0..<hw { dp[q] = sp[q] * a + b } }
                     }
                 }
             }
@@ -282,9 +278,21 @@ final class GroupNorm: @unchecked Sendable {
         guard let x = input else { return gradInput }
         gradInput.reshape(like: x)
         let n = x.n, G = groups, C = channels, cg = C / G, hw = x.plane, size = cg * hw
-        let src = UnsafePointer(x.pointer), gp = UnsafePointer(dy.pointer), dst = gradInput.pointer
+        let src = UnsafePointer(x.pointer), dst = gradInput.pointer
         let ga = UnsafePointer(gamma.value.pointer)
         let workers = min(Threads.count, n * G)
+        // With the fused ReLU, dy is first masked by the output's sign (into gradInput, then read in place).
+        let gp: UnsafePointer<Float>
+        if relu {
+            let y = UnsafePointer(output.pointer), g = UnsafePointer(dy.pointer), count = dy.count
+            let chunk = 1 << 16
+            parallelFor((count + chunk - 1) / chunk) { b in
+                for i in (b * chunk)..<min(count, (b + 1) * chunk) { dst[i] = y[i] > 0 ? g[i] : 0 }
+            }
+            gp = UnsafePointer(dst)
+        } else {
+            gp = UnsafePointer(dy.pointer)
+        }
         partial.ensure(workers)
         mean.withUnsafeBufferPointer { mb in
             rstd.withUnsafeBufferPointer { rb in
@@ -301,11 +309,7 @@ final class GroupNorm: @unchecked Sendable {
                         for cc in 0..<cg {
                             let ch = g * cg + cc
                             let sp = s + cc * hw, gq = gs + cc * hw
-                            var sg: Float = 0, sgx: Float = 0
-                            for q in 0..<hw {
-                                let xh = (sp[q] - mu) * r
-                                sg += gq[q]; sgx += gq[q] * xh
-                            }
+                            let (sg, sgx) = vsumGradients(gq, sp, hw, mu: mu, r: r)
                             acc[ch] += sgx; acc[C + ch] += sg
                             sumD += Double(sg * ga[ch]); sumDX += Double(sgx * ga[ch])
                         }

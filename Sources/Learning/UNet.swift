@@ -1,25 +1,26 @@
 import Foundation
+import Kernels
 
-/// Two 3×3 convolutions, each followed by group normalisation and ReLU.
+/// Two 3×3 convolutions, each followed by group normalisation and ReLU (fused into the normalisation).
 final class ConvBlock: @unchecked Sendable {
-    let conv1: Conv2D, norm1: GroupNorm, relu1 = ReLU()
-    let conv2: Conv2D, norm2: GroupNorm, relu2 = ReLU()
+    let conv1: Conv2D, norm1: GroupNorm
+    let conv2: Conv2D, norm2: GroupNorm
 
     init(name: String, inC: Int, outC: Int, groups: Int) {
         conv1 = Conv2D(name: name + ".conv1", inC: inC, outC: outC, k: 3, bias: false)
-        norm1 = GroupNorm(name: name + ".norm1", channels: outC, groups: groups)
+        norm1 = GroupNorm(name: name + ".norm1", channels: outC, groups: groups, relu: true)
         conv2 = Conv2D(name: name + ".conv2", inC: outC, outC: outC, k: 3, bias: false)
-        norm2 = GroupNorm(name: name + ".norm2", channels: outC, groups: groups)
+        norm2 = GroupNorm(name: name + ".norm2", channels: outC, groups: groups, relu: true)
     }
 
     var params: [Param] { conv1.params + norm1.params + conv2.params + norm2.params }
 
     func forward(_ x: Tensor) -> Tensor {
-        relu2.forward(norm2.forward(conv2.forward(relu1.forward(norm1.forward(conv1.forward(x))))))
+        norm2.forward(conv2.forward(norm1.forward(conv1.forward(x))))
     }
 
     func backward(_ dy: Tensor) -> Tensor {
-        conv1.backward(norm1.backward(relu1.backward(conv2.backward(norm2.backward(relu2.backward(dy))))))
+        conv1.backward(norm1.backward(conv2.backward(norm2.backward(dy))))
     }
 }
 
@@ -46,6 +47,16 @@ public struct Architecture: Sendable, Equatable {
         guard (1...256).contains(width) else { throw LearningError.invalid("width must be 1…256 (got \(width))") }
         guard [1, 3, 5].contains(frames) else { throw LearningError.invalid("frames must be 1, 3 or 5 (got \(frames))") }
         guard groups >= 1 else { throw LearningError.invalid("groups must be at least 1 (got \(groups))") }
+        let params = Model.expectedShapes(self).reduce(0) { $0 + $1.1.reduce(1, *) }
+        guard params <= 100_000_000 else {
+            throw LearningError.invalid("a U-Net of depth \(depth) and width \(width) has \(params) parameters, more than 100 million")
+        }
+    }
+
+    /// Rough bytes of the activations (with gradients) for a batch of n×size×size: about 40 floats per pixel
+    /// per first-level channel.
+    func activationBytes(batch n: Int, size: Int) -> Int {
+        MemoryBudget.bytes([n, size, size, width, 40], elementSize: 4) ?? Int.max
     }
 
     func channels(_ level: Int) -> Int { width << level }

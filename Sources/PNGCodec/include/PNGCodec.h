@@ -33,7 +33,8 @@ int emsh_png_decode(emsh_png_reader *r, void *out, size_t outSize, char *err, si
 /// Closes the file and frees libpng's state. Safe with NULL.
 void emsh_png_close(emsh_png_reader *r);
 
-/// Writes a PNG to `path`. colorType: 0 gray (depth 1..16), 2 RGB (8 or 16), 3 palette (depth 1..8).
+/// Writes a PNG to `path`. colorType: 0 gray (depth 1..16), 2 RGB, 4 gray+alpha, 6 RGBA (8 or 16),
+/// 3 palette (depth 1..8).
 /// `pixels` holds rows of width*channels samples (16-bit samples native order; sub-byte
 /// depths take one sample per byte and are packed here). `palette` is npalette*3 bytes (RGB)
 /// for colour type 3. `level` is the zlib level (-1 default). Returns 0 or -1 with `err`.

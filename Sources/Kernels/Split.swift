@@ -1,0 +1,297 @@
+// Splitting a mask of touching organelles into instances (the thesis's "split").
+//
+// contour method: rough = mask ∧ ¬contour; rough is blurred per slice with a Gaussian of `sigma`
+//   (x voxels, `blur --2d`); the cores are the mask voxels whose blurred value is ≥ 0.999
+//   (`coreLevel`), i.e. that stay fully inside rough over the blur's reach (about 3σ).
+//   The cores are labelled (4-connected per slice with `twoD`, otherwise 6-connected in 3D,
+//   so cores linked through z are one object); every core grows back inside the mask by a
+//   priority flood on the mask's distance transform (deepest voxels first); a voxel reached by
+//   two different cores at once stays background (a separating line).
+// distance method: seeds are the maxima of the mask's distance transform whose dynamic (height
+//   above the saddle towards a higher maximum) is at least `h` nm (the h-maxima, 8-/26-connected),
+//   so plateaus and ridges don't over-split; the same flood grows them.
+// Both: a mask component that received no seed keeps one label of its own; the labels are
+// renumbered in scan order at the end.
+
+/// How `split` finds its seeds.
+public enum SplitMethod: String, Sendable, CaseIterable {
+    case contour, distance
+}
+
+/// Priority flood inside one block of `nzb` slices (1 for a per-slice flood), on `prio` = the
+/// squared distance (quantised linearly in the distance to 2048 levels): labels holds the
+/// seeds (non-zero) on entry and the grown labels on exit; the voxels where two labels meet
+/// stay 0. Higher priority floods first; equal priorities in FIFO order. 6-/4-connected.
+private func priorityFlood(fg: UnsafePointer<UInt8>, prio: UnsafePointer<Float>, labels: UnsafeMutablePointer<UInt32>,
+                           nzb: Int, ny: Int, nx: Int) {
+    let n = nzb * ny * nx, plane = ny * nx
+    var maxP: Float = 0
+    for i in 0..<n where fg[i] != 0 && prio[i] != .infinity && prio[i] > maxP { maxP = prio[i] }
+    let levels = 2048
+    let scale = maxP > 0 ? Float(levels - 1) / maxP.squareRoot() : 0
+    // Hierarchical FIFO queue: one linked list per level through `next`.
+    let next = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
+    let state = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))   // 0 new, 1 queued, 2 done
+    let head = UnsafeMutablePointer<Int32>.allocate(capacity: levels)
+    let tail = UnsafeMutablePointer<Int32>.allocate(capacity: levels)
+    defer { next.deallocate(); state.deallocate(); head.deallocate(); tail.deallocate() }
+    state.initialize(repeating: 0, count: max(n, 1))
+    head.initialize(repeating: -1, count: levels)
+    tail.initialize(repeating: -1, count: levels)
+    var top = -1
+    @inline(__always) func push(_ j: Int, _ cap: Int) {
+        let p = prio[j]
+        var l = p == .infinity ? levels - 1 : min(levels - 1, Int(p.squareRoot() * scale))
+        if cap >= 0 && l > cap { l = cap }
+        state[j] = 1
+        next[j] = -1
+        if tail[l] < 0 { head[l] = Int32(j) } else { next[Int(tail[l])] = Int32(j) }
+        tail[l] = Int32(j)
+        if l > top { top = l }
+    }
+    for i in 0..<n where labels[i] != 0 {
+        if fg[i] == 0 { labels[i] = 0; continue }
+        state[i] = 2
+    }
+    for i in 0..<n where state[i] == 2 {
+        let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
+        if x > 0 && fg[i - 1] != 0 && state[i - 1] == 0 { push(i - 1, -1) }
+        if x + 1 < nx && fg[i + 1] != 0 && state[i + 1] == 0 { push(i + 1, -1) }
+        if y > 0 && fg[i - nx] != 0 && state[i - nx] == 0 { push(i - nx, -1) }
+        if y + 1 < ny && fg[i + nx] != 0 && state[i + nx] == 0 { push(i + nx, -1) }
+        if z > 0 && fg[i - plane] != 0 && state[i - plane] == 0 { push(i - plane, -1) }
+        if z + 1 < nzb && fg[i + plane] != 0 && state[i + plane] == 0 { push(i + plane, -1) }
+    }
+    var cur = top
+    while cur >= 0 {
+        let h = head[cur]
+        if h < 0 { cur -= 1; continue }
+        let i = Int(h)
+        head[cur] = next[i]
+        if head[cur] < 0 { tail[cur] = -1 }
+        let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
+        var lab: UInt32 = 0
+        var line = false
+        @inline(__always) func look(_ j: Int) {
+            if state[j] == 2 {
+                let l = labels[j]
+                if l != 0 { if lab == 0 { lab = l } else if l != lab { line = true } }
+            }
+        }
+        if x > 0 { look(i - 1) }
+        if x + 1 < nx { look(i + 1) }
+        if y > 0 { look(i - nx) }
+        if y + 1 < ny { look(i + nx) }
+        if z > 0 { look(i - plane) }
+        if z + 1 < nzb { look(i + plane) }
+        state[i] = 2
+        if line || lab == 0 { labels[i] = 0; continue }
+        labels[i] = lab
+        let c = cur
+        if x > 0 && fg[i - 1] != 0 && state[i - 1] == 0 { push(i - 1, c) }
+        if x + 1 < nx && fg[i + 1] != 0 && state[i + 1] == 0 { push(i + 1, c) }
+        if y > 0 && fg[i - nx] != 0 && state[i - nx] == 0 { push(i - nx, c) }
+        if y + 1 < ny && fg[i + nx] != 0 && state[i + nx] == 0 { push(i + nx, c) }
+        if z > 0 && fg[i - plane] != 0 && state[i - plane] == 0 { push(i - plane, c) }
+        if z + 1 < nzb && fg[i + plane] != 0 && state[i + plane] == 0 { push(i + plane, c) }
+    }
+}
+
+/// Seeds at the h-maxima of `f` inside the foreground of one block (8-connected per slice when
+/// nzb = 1, 26-connected otherwise): one seed voxel per maximum whose dynamic is ≥ h, labelled
+/// 1, 2, ... in `labels` (which must be zero on entry). Returns the number of seeds.
+private func hMaximaSeeds(fg: UnsafePointer<UInt8>, f: UnsafePointer<Float>, labels: UnsafeMutablePointer<UInt32>,
+                          nzb: Int, ny: Int, nx: Int, h: Double) -> Int {
+    let n = nzb * ny * nx, plane = ny * nx
+    var idx = [Int32](), keys = [UInt32]()
+    for i in 0..<n where fg[i] != 0 {
+        idx.append(Int32(i))
+        keys.append(~f[i].bitPattern)      // f ≥ 0: descending f = ascending ~bits
+    }
+    let m = idx.count
+    if m == 0 { return 0 }
+    // Stable LSD radix sort on the 32-bit keys, 2 × 16 bits (ties keep scan order).
+    var idx2 = [Int32](repeating: 0, count: m), keys2 = [UInt32](repeating: 0, count: m)
+    for shift in [0, 16] {
+        var count = [Int](repeating: 0, count: 65537)
+        for k in keys { count[Int((k >> UInt32(shift)) & 0xFFFF) + 1] &+= 1 }
+        for b in 0..<65536 { count[b + 1] &+= count[b] }
+        for r in 0..<m {
+            let b = Int((keys[r] >> UInt32(shift)) & 0xFFFF)
+            let d = count[b]; count[b] = d + 1
+            idx2[d] = idx[r]; keys2[d] = keys[r]
+        }
+        swap(&idx, &idx2); swap(&keys, &keys2)
+    }
+    // rank[voxel] = position in the sorted order once processed, −1 before.
+    let rank = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
+    let parent = UnsafeMutablePointer<Int32>.allocate(capacity: m)
+    let seed = UnsafeMutablePointer<Bool>.allocate(capacity: m)
+    defer { rank.deallocate(); parent.deallocate(); seed.deallocate() }
+    rank.initialize(repeating: -1, count: max(n, 1))
+    seed.initialize(repeating: false, count: m)
+    @inline(__always) func find(_ a: Int32) -> Int32 {
+        var x = a
+        while parent[Int(x)] != x { let g = parent[Int(parent[Int(x)])]; parent[Int(x)] = g; x = g }
+        return x
+    }
+    let dzr = nzb > 1 ? -1...1 : 0...0
+    idx.withUnsafeBufferPointer { ib in
+        for r in 0..<m {
+            let i = Int(ib[r])
+            parent[r] = Int32(r)
+            rank[i] = Int32(r)
+            let fv = Double(f[i])
+            let z = i / plane, rr = i - z * plane, y = rr / nx, x = rr - y * nx
+            for dz in dzr {
+                let zz = z + dz
+                if zz < 0 || zz >= nzb { continue }
+                for dy in -1...1 {
+                    let yy = y + dy
+                    if yy < 0 || yy >= ny { continue }
+                    for dx in -1...1 {
+                        let xx = x + dx
+                        if xx < 0 || xx >= nx || (dz == 0 && dy == 0 && dx == 0) { continue }
+                        let j = (zz * ny + yy) * nx + xx
+                        if fg[j] == 0 { continue }
+                        let q = rank[j]
+                        if q < 0 { continue }
+                        let a = find(Int32(r)), b = find(q)
+                        if a == b { continue }
+                        // The root with the larger rank has the lower peak: it dies here.
+                        let (hi, lo) = a < b ? (a, b) : (b, a)
+                        let peakLo = Double(f[Int(ib[Int(lo)])])
+                        if peakLo - fv >= h || peakLo == .infinity { seed[Int(lo)] = true }
+                        parent[Int(lo)] = hi
+                    }
+                }
+            }
+        }
+    }
+    var count = 0
+    for r in 0..<m where seed[r] || parent[r] == Int32(r) {
+        count += 1
+        labels[Int(idx[r])] = UInt32(count)
+    }
+    return count
+}
+
+/// Splits the mask (non-zero voxels) of touching objects into labelled instances; see the notes
+/// at the top of this file for both methods. `sigma` (x voxels) is the contour method's blur;
+/// `h` (nm) the distance method's minimum dynamic, default 2 × the in-plane spacing;
+/// `contour` (non-zero, f32 > 0.5) is subtracted before the blur (without it the cores are
+/// those of the mask itself). With `twoD` every slice is split on its own (ids unique across
+/// slices). Returns u32 labels numbered in scan order and their count.
+public func split(_ mask: Volume, contour: Volume? = nil, method: SplitMethod = .contour, sigma: Double = 2,
+                  h: Double? = nil, coreLevel: Double = 0.999, twoD: Bool = false) throws -> (labels: Volume, count: Int) {
+    let op = "split"
+    if let c = contour, c.shape != mask.shape { throw AnalysisError.shapeMismatch(operation: op, mask.shape, c.shape) }
+    guard sigma.isFinite, sigma >= 0 else { throw AnalysisError.invalidArgument(operation: op, "sigma must be ≥ 0") }
+    let sp = mask.spacing
+    guard sp.x > 0, sp.y > 0, sp.z > 0 else { throw AnalysisError.invalidArgument(operation: op, "the voxel spacing must be positive") }
+    let hh = h ?? 2 * max(sp.x, sp.y)
+    guard hh.isFinite, hh >= 0 else { throw AnalysisError.invalidArgument(operation: op, "h must be ≥ 0") }
+    let shape = mask.shape, n = shape.count, plane = shape.sliceCount
+    guard n < Int(Int32.max) else { throw AnalysisError.invalidArgument(operation: op, "the volume is too large (at most 2³¹ − 1 voxels)") }
+    if n == 0 { return (mask.with(storage: .u32(VoxelBuffer(zeroed: 0)), kind: .labels), 0) }
+    let fgBuf = try foregroundBytes(mask, what: "split mask")
+    defer { withExtendedLifetime(fgBuf) {} }
+    let fg = UnsafePointer(fgBuf.pointer)
+    let dist = try squaredDistance(fg, shape: shape, spacing: sp, twoD: twoD)   // squared: same order
+    defer { withExtendedLifetime(dist) {} }
+    let labels = try analysisBuffer(n, UInt32.self, what: "split labels", zeroed: true)
+    let L = labels.pointer
+    let blocks = twoD ? shape.z : 1
+    let nzb = twoD ? 1 : shape.z
+
+    switch method {
+    case .contour:
+        let rough = try analysisBuffer(n, Float.self, what: "split rough mask", zeroed: false)
+        let contourBytes = try contour.map { try foregroundBytes($0, what: "split contour") }
+        defer { withExtendedLifetime(contourBytes) {} }
+        let cp = contourBytes?.pointer
+        try analysisSlices(shape.z) { z in
+            for i in (z * plane)..<((z + 1) * plane) {
+                var inside = fg[i] != 0
+                if inside, let c = cp, c[i] != 0 { inside = false }
+                rough.pointer[i] = inside ? 1 : 0
+            }
+        }
+        let blurred = try blur(mask.with(storage: .f32(rough), kind: .image), sigma: sigma, twoD: true)
+        defer { withExtendedLifetime(blurred) {} }
+        guard let bp = blurred.f32?.pointer else { throw AnalysisError.unsupportedType(operation: op, blurred.type) }
+        let cores = try analysisBuffer(n, UInt8.self, what: "split cores", zeroed: false)
+        let level = Float(coreLevel)
+        try analysisSlices(shape.z) { z in
+            for i in (z * plane)..<((z + 1) * plane) { cores.pointer[i] = fg[i] != 0 && bp[i] >= level ? 1 : 0 }
+        }
+        let (coreLabels, _) = try components(mask.with(storage: .u8(cores), kind: .mask), connectivity: 6, twoD: twoD)
+        defer { withExtendedLifetime(coreLabels) {} }
+        guard let cl = coreLabels.u32?.pointer else { throw AnalysisError.unsupportedType(operation: op, .u8) }
+        L.update(from: cl, count: n)
+    case .distance:
+        // Seeds per block, then made unique by offsets.
+        var counts = [Int](repeating: 0, count: blocks)
+        let h2 = hh   // dynamics are measured on the distance itself, so take roots per block below
+        try counts.withUnsafeMutableBufferPointer { cb in
+            let c = cb.baseAddress!
+            try analysisSlices(blocks) { b in
+                let off = b * nzb * plane
+                let cnt = nzb * plane
+                // The distance (not squared) for the dynamics.
+                var d = [Float](repeating: 0, count: cnt)
+                for k in 0..<cnt { d[k] = dist.pointer[off + k].squareRoot() }
+                c[b] = d.withUnsafeBufferPointer { db in
+                    hMaximaSeeds(fg: fg + off, f: db.baseAddress!, labels: L + off, nzb: nzb, ny: shape.y, nx: shape.x, h: h2)
+                }
+            }
+        }
+        var offset = [UInt32](repeating: 0, count: blocks)
+        var acc = 0
+        for b in 0..<blocks { offset[b] = UInt32(truncatingIfNeeded: acc); acc += counts[b] }
+        guard acc < Int(UInt32.max) else { throw AnalysisError.invalidArgument(operation: op, "too many seeds (\(acc))") }
+        try analysisSlices(blocks) { b in
+            let off = b * nzb * plane, o = offset[b]
+            if o == 0 { return }
+            for k in off..<(off + nzb * plane) where L[k] != 0 { L[k] &+= o }
+        }
+    }
+    // Grow the seeds inside the mask, deepest first.
+    try analysisSlices(blocks) { b in
+        let off = b * nzb * plane
+        priorityFlood(fg: fg + off, prio: UnsafePointer(dist.pointer + off), labels: L + off, nzb: nzb, ny: shape.y, nx: shape.x)
+    }
+    // Mask components that no seed reached keep one label each (the separating lines, which
+    // touch labelled voxels, stay background).
+    try labelUnreached(fg: fg, labels: L, shape: shape, twoD: twoD)
+    let count = renumberScanOrder(L, count: n)
+    try Cancellation.check()
+    return (mask.with(storage: .u32(labels), kind: .labels), count)
+}
+
+/// Gives every component (6-/4-connected) of unlabelled mask voxels that touches no labelled
+/// voxel a label of its own (tagged with the high bit until the final renumbering).
+private func labelUnreached(fg: UnsafePointer<UInt8>, labels: UnsafeMutablePointer<UInt32>, shape: Shape, twoD: Bool) throws {
+    let n = shape.count, plane = shape.sliceCount, nx = shape.x, ny = shape.y
+    let left = try analysisBuffer(n, UInt8.self, what: "split leftovers", zeroed: false)
+    var any = false
+    for i in 0..<n {
+        let l: UInt8 = fg[i] != 0 && labels[i] == 0 ? 1 : 0
+        left.pointer[i] = l
+        if l != 0 { any = true }
+    }
+    if !any { return }
+    let (rest, _) = try components(Volume(shape: shape, kind: .mask, storage: .u8(left)), connectivity: 6, twoD: twoD)
+    defer { withExtendedLifetime(rest) {} }
+    guard let rp = rest.u32?.pointer else { return }
+    var touching = Set<UInt32>()
+    for i in 0..<n where rp[i] != 0 {
+        let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
+        if (x > 0 && labels[i - 1] != 0) || (x + 1 < nx && labels[i + 1] != 0)
+            || (y > 0 && labels[i - nx] != 0) || (y + 1 < ny && labels[i + nx] != 0)
+            || (!twoD && z > 0 && labels[i - plane] != 0) || (!twoD && z + 1 < shape.z && labels[i + plane] != 0) {
+            touching.insert(rp[i])
+        }
+    }
+    for i in 0..<n where rp[i] != 0 && !touching.contains(rp[i]) { labels[i] = 0x8000_0000 | rp[i] }
+}

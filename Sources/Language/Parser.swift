@@ -1,0 +1,952 @@
+import Runtime
+
+// The parser of the emsh language: source text → statements (AST.swift), without running anything.
+//
+// Grammar (informal):
+//
+//     program    := { statement (NEWLINE | ';') }
+//     statement  := 'def' NAME {NAME} block
+//                 | 'if' cond block {'else' 'if' cond block} ['else' block]
+//                 | 'while' cond block | 'for' NAME 'in' cond block
+//                 | 'return' [pipeline] | 'break' | 'continue'
+//                 | NAME {'.' FIELD | '[' expr ']'} '=' pipeline          (assignment; `x=3` works too)
+//                 | pipeline
+//     pipeline   := (call | expr) {'|' call}          a newline may follow '|'
+//     call       := WORD {arg}                        WORD = the command or function name
+//     arg        := atom | '--' NAME                  whether an option takes a value is decided at binding
+//     atom       := NUMBER | STRING | BAREWORD | true | false | nil | $NAME{.FIELD|[expr]} | list | record | '(' pipeline ')'
+//     expr       := or-expr with: or < and < not < (== != < <= > >=) < (+ -) < (* / %) < unary - < postfix
+//
+// How a statement is classified — purely from its first token, before anything runs:
+// - It starts with a bare word (a name that is not a keyword, `true`, `false`, `nil` or `not`):
+//   a **command call** `NAME ARG...`. The same rule applies after `=` (`x = load a.png`), after `return`,
+//   in the condition of `if`/`while`, after `for x in`, after `|`, after `time` and inside `( ... )`.
+//   At run time NAME is resolved in this order: a user function defined with `def`, then a registered
+//   command; neither → "unknown command" with the closest name. A `def` may not reuse a command's name,
+//   so a user function never hides a command.
+// - Anything else (`$x`, a number, a string, `[`, `{`, `(`, `-`, `not`, `true`...) starts an **expression**.
+//
+// Arguments of a call are atoms separated by spaces. A bare word is any run of characters other than
+// white space and `; | ( ) [ ] { } " $ ,` — so paths, globs and ranges need no quotes (`data/*.png`,
+// `out.tif`, `10:20`, `../x`, `~/a`). A bare word that reads as a number (`3`, `-2.5`, `1e-3`) is a
+// number; `true`, `false`, `nil` are those values. `--name` (a letter or digit after `--`) marks an option.
+// An expression in an argument needs parentheses: `print ($x + 1)`; a lone operator word (`+`, `<`,
+// `==`...) in arguments is a syntax error saying so. Inside expressions (list elements, record values,
+// operands) a bare word is a string: `[a.png, b.png]`, `{mode: fast}`.
+// Postfix `.field` and `[index]` must touch what they apply to (`$x.f`, `$x[0]`); `$x [0]` is two arguments.
+// In strings, `$name`, `$name.field` (the field only when the value has it, so "out/$name.csv" is text)
+// and `$( pipeline )` are interpolated; escapes are `\n \t \r \" \\ \$ \0`.
+// Newlines continue a statement inside `( )`, `[ ]`, records and after a trailing `|`; inside a block `{ }`
+// they end statements. `else` may follow `}` on the next line. `# ...` comments run to the end of the line.
+
+/// The maximum nesting of brackets, blocks and unary operators in one statement.
+let maxNesting = 64
+/// The maximum number of binary operators in one statement (keeps evaluation depth bounded).
+let maxOperators = 2000
+
+struct Parser {
+    let bytes: [UInt8]
+    let file: String
+    let text: String
+    private(set) var lineStarts: [Int] = [0]
+    var i = 0
+    /// Where the last consumed token ended (statement text ends there).
+    var tokenEnd = 0
+    /// > 0 inside ( [ and records: newlines are white space there.
+    var newlineIsSpace = 0
+    /// In `if`/`while`/`for` heads: `{` starts the block, not a record argument.
+    var braceStartsBlock = false
+    var nesting = 0
+    var operators = 0
+    var inFunction = false
+    var loopDepth = 0
+    var blockDepth = 0
+    /// Set when the error thrown is the end of the input arriving too early (the REPL asks for more).
+    var incomplete = false
+    /// The line offset added to every location (the REPL numbers its inputs).
+    let lineOffset: Int
+
+    init(_ text: String, file: String, lineOffset: Int = 0) {
+        self.text = text
+        self.bytes = Array(text.utf8)
+        self.file = file
+        self.lineOffset = lineOffset
+        for (k, c) in bytes.enumerated() where c == 10 { lineStarts.append(k + 1) }
+    }
+
+    // MARK: - locations
+
+    func location(_ offset: Int, length: Int = 1) -> SourceLocation {
+        let off = min(max(0, offset), bytes.count)
+        var lo = 0, hi = lineStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if lineStarts[mid] <= off { lo = mid } else { hi = mid - 1 }
+        }
+        let start = lineStarts[lo]
+        var col = 1
+        var k = start
+        while k < off { if bytes[k] & 0xC0 != 0x80 { col += 1 }; k += 1 }
+        var len = 0
+        k = off
+        while k < min(bytes.count, off + max(1, length)) { if bytes[k] & 0xC0 != 0x80 { len += 1 }; k += 1 }
+        return SourceLocation(file: file, line: lo + 1 + lineOffset, column: col, length: max(1, len))
+    }
+
+    func loc(from start: Int) -> SourceLocation { location(start, length: max(1, i - start)) }
+
+    func error(_ message: String, at offset: Int, length: Int = 1, notes: [String] = []) -> EmshError {
+        EmshError(.syntax, message, at: location(offset, length: length), notes: notes)
+    }
+
+    mutating func eofError(_ message: String, at offset: Int, length: Int = 1) -> EmshError {
+        incomplete = true
+        return error(message, at: offset, length: length)
+    }
+
+    /// An error at the end of the input: incomplete only inside an open bracket or block.
+    mutating func endError(_ message: String, at offset: Int, length: Int = 1) -> EmshError {
+        if newlineIsSpace > 0 || blockDepth > 0 { incomplete = true }
+        return error(message, at: offset, length: length)
+    }
+
+    // MARK: - characters
+
+    @inline(__always) func peek(_ k: Int = 0) -> UInt8 { i + k < bytes.count ? bytes[i + k] : 0 }
+    var atEnd: Bool { i >= bytes.count }
+
+    static func isIdentStart(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || c >= 0x80 }
+    static func isIdent(_ c: UInt8) -> Bool { isIdentStart(c) || (c >= 48 && c <= 57) }
+    static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+    /// Characters that end a bare word in command arguments.
+    static func endsArgWord(_ c: UInt8) -> Bool {
+        switch c {
+        case 0, 32, 9, 10, 13, 59 /* ; */, 124 /* | */, 40, 41, 91, 93, 123, 125, 34 /* " */, 36 /* $ */, 44 /* , */: true
+        default: false
+        }
+    }
+    /// Characters allowed in a bare word inside an expression (after a letter or `_`).
+    static func isExprWord(_ c: UInt8) -> Bool {
+        isIdent(c) || c == 46 || c == 47 || c == 42 || c == 63 || c == 126 || c == 45
+    }
+
+    /// Skips spaces, tabs, comments, `\` + newline, and newlines where they are white space.
+    mutating func skipSpace() {
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == 32 || c == 9 || c == 13 { i += 1 }
+            else if c == 10 && newlineIsSpace > 0 { i += 1 }
+            else if c == 92 && peek(1) == 10 { i += 2 }
+            else if c == 92 && peek(1) == 13 && peek(2) == 10 { i += 3 }
+            else if c == 35 { while i < bytes.count && bytes[i] != 10 { i += 1 } }
+            else { break }
+        }
+    }
+
+    /// Skips white space, comments and newlines (between statements, after `|`).
+    mutating func skipSpaceAndNewlines(semicolons: Bool = false) {
+        while true {
+            skipSpace()
+            if peek() == 10 || (semicolons && peek() == 59) { i += 1 } else { break }
+        }
+    }
+
+    func word(at k: Int) -> String {
+        var e = k
+        while e < bytes.count && Parser.isIdent(bytes[e]) { e += 1 }
+        return String(decoding: bytes[k..<e], as: UTF8.self)
+    }
+
+    func isWord(_ w: String) -> Bool {
+        let u = Array(w.utf8)
+        guard i + u.count <= bytes.count else { return false }
+        for (k, c) in u.enumerated() where bytes[i + k] != c { return false }
+        return !Parser.isIdent(peek(u.count))
+    }
+
+    func describe(_ k: Int) -> String {
+        guard k < bytes.count else { return "end of input" }
+        let c = bytes[k]
+        if c == 10 { return "end of line" }
+        if Parser.isIdentStart(c) { return "'\(word(at: k))'" }
+        var e = k + 1
+        while e < bytes.count && bytes[e] & 0xC0 == 0x80 { e += 1 }
+        return "'" + String(decoding: bytes[k..<e], as: UTF8.self) + "'"
+    }
+
+    mutating func enter(_ at: Int) throws {
+        nesting += 1
+        if nesting > maxNesting { throw error("nesting deeper than \(maxNesting) levels", at: at) }
+    }
+
+    mutating func countOperator(_ at: Int) throws {
+        operators += 1
+        if operators > maxOperators { throw error("more than \(maxOperators) operators in one statement", at: at) }
+    }
+
+    // MARK: - statements
+
+    struct Parsed {
+        let stmt: Stmt
+        let start: Int
+        let end: Int
+        let isAssignment: Bool
+    }
+
+    /// Parses every statement of the text.
+    mutating func parseProgram() throws -> [Parsed] {
+        if let nul = bytes.firstIndex(of: 0) { throw error("a NUL byte in the source text", at: nul) }
+        var out: [Parsed] = []
+        while true {
+            skipSpaceAndNewlines(semicolons: true)
+            if atEnd { break }
+            if peek() == 125 { throw error("unexpected '}' (no block is open)", at: i) }
+            let start = i
+            nesting = 0; operators = 0
+            let s = try parseStatement()
+            out.append(Parsed(stmt: s, start: start, end: tokenEnd, isAssignment: { if case .assign = s { true } else { false } }()))
+            try expectStatementEnd(inBlock: false)
+        }
+        return out
+    }
+
+    mutating func expectStatementEnd(inBlock: Bool) throws {
+        skipSpace()
+        let c = peek()
+        if c == 10 || c == 59 { i += 1; return }
+        if atEnd { return }
+        if c == 125 && inBlock { return }
+        if c == 41 || c == 93 || c == 125 { throw error("unexpected \(describe(i)) (nothing to close)", at: i) }
+        throw error("unexpected \(describe(i)) after the end of the statement", at: i,
+                    notes: c == 61 ? ["to compare, use =="] : [])
+    }
+
+    mutating func parseBlock(_ what: String) throws -> [Stmt] {
+        skipSpace()
+        guard peek() == 123 else {
+            if atEnd { throw endError("expected '{' to start the \(what)", at: i) }
+            throw error("expected '{' to start the \(what), found \(describe(i))", at: i)
+        }
+        let open = i
+        i += 1
+        try enter(open)
+        let savedNL = newlineIsSpace, savedBrace = braceStartsBlock
+        newlineIsSpace = 0; braceStartsBlock = false
+        blockDepth += 1
+        defer { newlineIsSpace = savedNL; braceStartsBlock = savedBrace; nesting -= 1; blockDepth -= 1 }
+        var body: [Stmt] = []
+        while true {
+            skipSpaceAndNewlines(semicolons: true)
+            if atEnd {
+                let l = location(open)
+                throw eofError("unclosed '{' (opened at \(l.line):\(l.column))", at: open)
+            }
+            if peek() == 125 { i += 1; tokenEnd = i; break }
+            body.append(try parseStatement())
+            try expectStatementEnd(inBlock: true)
+        }
+        return body
+    }
+
+    mutating func parseStatement() throws -> Stmt {
+        skipSpace()
+        let start = i
+        let c = peek()
+        guard Parser.isIdentStart(c) else { return .expr(try parsePipeline()) }
+        let w = word(at: i)
+        switch w {
+        case "def": return try parseDef()
+        case "if": return try parseIf()
+        case "while":
+            i += 5
+            let cond = try parseCondition()
+            loopDepth += 1
+            defer { loopDepth -= 1 }
+            let body = try parseBlock("loop body")
+            return .whileLoop(cond, body, location(start, length: 5))
+        case "for":
+            i += 3
+            skipSpace()
+            if peek() == 36 { throw error("write the loop variable without '$': for x in ...", at: i) }
+            guard Parser.isIdentStart(peek()) else {
+                if atEnd { throw endError("expected a variable name after 'for'", at: i) }
+                throw error("expected a variable name after 'for', found \(describe(i))", at: i)
+            }
+            let nameStart = i
+            let name = word(at: i)
+            if keywords.contains(name) { throw error("'\(name)' is a keyword, not a variable name", at: i, length: name.utf8.count) }
+            i += name.utf8.count
+            skipSpace()
+            guard isWord("in") else {
+                if atEnd { throw endError("expected 'in' after 'for \(name)'", at: i) }
+                throw error("expected 'in' after 'for \(name)', found \(describe(i))", at: i)
+            }
+            i += 2
+            let seq = try parseCondition()
+            loopDepth += 1
+            defer { loopDepth -= 1 }
+            let body = try parseBlock("loop body")
+            _ = nameStart
+            return .forLoop(name, seq, body, location(start, length: 3))
+        case "return":
+            i += 6; tokenEnd = i
+            let l = location(start, length: 6)
+            guard inFunction else { throw error("'return' outside a def", at: start, length: 6) }
+            skipSpace()
+            if atStatementEnd() { return .ret(nil, l) }
+            return .ret(try parsePipeline(), l)
+        case "break", "continue":
+            i += w.utf8.count; tokenEnd = i
+            let l = location(start, length: w.utf8.count)
+            guard loopDepth > 0 else { throw error("'\(w)' outside a loop", at: start, length: w.utf8.count) }
+            return w == "break" ? .brk(l) : .cont(l)
+        case "else":
+            throw error("'else' without 'if'", at: start, length: 4)
+        case "true", "false", "nil", "not":
+            return .expr(try parsePipeline())
+        case "in", "and", "or":
+            throw error("unexpected '\(w)' at the start of a statement", at: start, length: w.utf8.count)
+        default:
+            if let a = try parseAssignment() { return a }
+            return .expr(try parsePipeline())
+        }
+    }
+
+    func atStatementEnd() -> Bool {
+        let c = peek()
+        return c == 0 && atEnd || c == 10 || c == 59 || c == 125 || c == 41
+    }
+
+    /// `NAME {.f | [i]} = pipeline`, or nil (position restored) when the statement is not an assignment.
+    mutating func parseAssignment() throws -> Stmt? {
+        let start = i
+        let name = word(at: i)
+        i += name.utf8.count
+        var path: [AssignPath] = []
+        while true {
+            if peek() == 46 && Parser.isIdentStart(peek(1)) {
+                let fs = i + 1
+                let f = word(at: fs)
+                i = fs + f.utf8.count
+                path.append(.field(f, location(fs, length: f.utf8.count)))
+            } else if peek() == 91 {
+                let open = i
+                let saved = self
+                i += 1
+                newlineIsSpace += 1
+                let idx: Expr
+                do { skipSpace(); idx = try parseExpr(); skipSpace() } catch { self = saved; return nil }
+                newlineIsSpace -= 1
+                guard peek() == 93 else { self = saved; return nil }
+                i += 1
+                path.append(.index(idx, location(open, length: i - open)))
+            } else { break }
+        }
+        let afterName = i
+        skipSpace()
+        guard peek() == 61 && peek(1) != 61 else { i = start; return nil }
+        if keywords.contains(name) { throw error("'\(name)' is a keyword and cannot be assigned", at: start, length: name.utf8.count) }
+        _ = afterName
+        i += 1
+        skipSpace()
+        if atStatementEnd() {
+            if atEnd { throw endError("expected a value after '='", at: i) }
+            throw error("expected a value after '='", at: i)
+        }
+        let value = try parsePipeline()
+        return .assign(name, path: path, value, location(start, length: name.utf8.count))
+    }
+
+    mutating func parseDef() throws -> Stmt {
+        let start = i
+        i += 3
+        if inFunction || blockDepth > 0 { throw error("'def' is allowed only at the top level of a script", at: start, length: 3) }
+        skipSpace()
+        guard Parser.isIdentStart(peek()) else {
+            if atEnd { throw endError("expected a function name after 'def'", at: i) }
+            throw error("expected a function name after 'def', found \(describe(i))", at: i)
+        }
+        let nameStart = i
+        let name = word(at: i)
+        if keywords.contains(name) { throw error("'\(name)' is a keyword, not a function name", at: i, length: name.utf8.count) }
+        i += name.utf8.count
+        var params: [String] = []
+        while true {
+            skipSpace()
+            if peek() == 123 { break }
+            if peek() == 36 { throw error("write parameter names without '$'", at: i) }
+            guard Parser.isIdentStart(peek()) else {
+                if atEnd { throw endError("expected a parameter name or '{'", at: i) }
+                throw error("expected a parameter name or '{', found \(describe(i))", at: i)
+            }
+            let p = word(at: i)
+            if keywords.contains(p) { throw error("'\(p)' is a keyword, not a parameter name", at: i, length: p.utf8.count) }
+            if params.contains(p) { throw error("parameter '\(p)' given twice", at: i, length: p.utf8.count) }
+            params.append(p)
+            i += p.utf8.count
+        }
+        inFunction = true
+        let savedLoop = loopDepth
+        loopDepth = 0
+        defer { inFunction = false; loopDepth = savedLoop }
+        let body = try parseBlock("body of \(name)")
+        return .def(name, params, body, location(nameStart, length: name.utf8.count))
+    }
+
+    mutating func parseIf() throws -> Stmt {
+        let start = i
+        i += 2
+        var branches: [(Expr, [Stmt])] = []
+        var otherwise: [Stmt]?
+        let cond = try parseCondition()
+        branches.append((cond, try parseBlock("'if' body")))
+        while true {
+            let saved = i
+            skipSpaceAndNewlines()
+            guard isWord("else") else { i = saved; break }
+            i += 4
+            skipSpace()
+            if isWord("if") {
+                i += 2
+                let c = try parseCondition()
+                branches.append((c, try parseBlock("'else if' body")))
+            } else {
+                otherwise = try parseBlock("'else' body")
+                break
+            }
+        }
+        return .ifElse(branches, otherwise: otherwise, location(start, length: 2))
+    }
+
+    /// The head of `if`/`while`/`for`: a pipeline where `{` starts the block.
+    mutating func parseCondition() throws -> Expr {
+        skipSpace()
+        if peek() == 123 || atStatementEnd() {
+            if atEnd { throw endError("expected a condition", at: i) }
+            throw error("expected a condition before \(describe(i))", at: i)
+        }
+        let saved = braceStartsBlock, savedNL = newlineIsSpace
+        braceStartsBlock = true; newlineIsSpace = 0
+        defer { braceStartsBlock = saved; newlineIsSpace = savedNL }
+        return try parsePipeline()
+    }
+
+    // MARK: - pipelines and calls
+
+    /// `(call | expr) {'|' call}`: a call when it starts with a bare word.
+    mutating func parsePipeline() throws -> Expr {
+        skipSpace()
+        var left: Expr
+        if startsCall() { left = try parseCall(piped: nil) } else { left = try parseExpr() }
+        while true {
+            skipSpace()
+            guard peek() == 124 else { break }
+            let bar = i
+            if peek(1) == 124 { throw error("'||' is not an operator: use 'or'", at: i, length: 2) }
+            i += 1
+            tokenEnd = i
+            skipSpaceAndNewlines()
+            guard startsCall() else {
+                if atEnd { throw eofError("expected a command after '|'", at: bar) }
+                throw error("expected a command name after '|', found \(describe(i))", at: i)
+            }
+            left = try parseCall(piped: left)
+        }
+        return left
+    }
+
+    func startsCall() -> Bool {
+        guard Parser.isIdentStart(peek()) else { return false }
+        let w = word(at: i)
+        return !(w == "true" || w == "false" || w == "nil" || w == "not")
+    }
+
+    mutating func parseCall(piped: Expr?) throws -> Expr {
+        let start = i
+        let name = word(at: i)
+        if keywords.contains(name) {
+            throw error("'\(name)' is a keyword, not a command", at: i, length: name.utf8.count)
+        }
+        i += name.utf8.count
+        // A command name is a word of letters, digits and `_` (`-` allowed inside).
+        while peek() == 45 && Parser.isIdent(peek(1)) {
+            i += 1
+            while Parser.isIdent(peek()) { i += 1 }
+        }
+        let fullName = String(decoding: bytes[start..<i], as: UTF8.self)
+        if !Parser.endsArgWord(peek()) {
+            while !Parser.endsArgWord(peek()) { i += 1 }
+            throw error("'\(String(decoding: bytes[start..<i], as: UTF8.self))' is not a command name", at: start, length: i - start)
+        }
+        tokenEnd = i
+        let nameLoc = location(start, length: i - start)
+        if fullName == "time" && piped == nil {
+            skipSpace()
+            if atStatementEnd() || peek() == 124 {
+                if atEnd { throw endError("time: expected a command to time", at: i) }
+                throw error("time: expected a command to time", at: i)
+            }
+            let inner = try parsePipeline()
+            return .time(inner, nameLoc)
+        }
+        var args: [CallArg] = []
+        while true {
+            skipSpace()
+            let c = peek()
+            if atEnd || c == 10 || c == 59 || c == 124 || c == 41 || c == 93 || c == 125 { break }
+            if c == 123 && braceStartsBlock { break }
+            if c == 44 { throw error("unexpected ',' (command arguments are separated by spaces)", at: i) }
+            if c == 45 && peek(1) == 45 && Parser.isIdent(peek(2)) {
+                let os = i
+                i += 2
+                while Parser.isIdent(peek()) || (peek() == 45 && Parser.isIdent(peek(1))) { i += 1 }
+                if !Parser.endsArgWord(peek()) {
+                    throw error("unexpected \(describe(i)) in option name", at: i)
+                }
+                tokenEnd = i
+                args.append(.option(String(decoding: bytes[(os + 2)..<i], as: UTF8.self), location(os, length: i - os)))
+                continue
+            }
+            let before = i
+            args.append(.value(try parseArgAtom()))
+            if i == before { throw error("unexpected \(describe(i))", at: i) }
+            let n = peek()
+            if n == 36 || n == 34 || n == 40 || n == 91 || (n == 123 && !braceStartsBlock) {
+                throw error("missing space between arguments", at: i,
+                            notes: n == 36 ? ["to join text and a variable, use a string: \"text$name\""] : [])
+            }
+        }
+        return .call(CallNode(name: fullName, nameLocation: nameLoc, args: args), piped: piped)
+    }
+
+    /// One argument of a command call.
+    mutating func parseArgAtom() throws -> Expr {
+        let c = peek()
+        switch c {
+        case 36, 34, 91, 40, 123: return try parsePostfix(try parsePrimary())
+        default: break
+        }
+        let start = i
+        while !Parser.endsArgWord(peek()) { i += 1 }
+        tokenEnd = i
+        let w = String(decoding: bytes[start..<i], as: UTF8.self)
+        let l = loc(from: start)
+        switch w {
+        case "true": return .literal(.bool(true), l)
+        case "false": return .literal(.bool(false), l)
+        case "nil": return .literal(.null, l)
+        case "+", "-", "==", "!=", "<", "<=", ">", ">=", "%", "=", "and", "or", "not", "&&":
+            if w == "and" || w == "or" || w == "not" { return .literal(.string(w), l) }
+            throw error("operator '\(w)' in command arguments", at: start, length: i - start,
+                        notes: ["an expression in arguments needs parentheses: ($x \(w) 1)"])
+        default: break
+        }
+        if let n = Parser.number(bytes[start..<i]) { return .literal(.number(n), l) }
+        return .literal(.string(w), l)
+    }
+
+    /// A number in emsh syntax: [-+]digits[.digits][e[-+]digits] or [-+].digits...; nil otherwise.
+    static func number(_ s: ArraySlice<UInt8>) -> Double? {
+        var k = s.startIndex
+        let e = s.endIndex
+        if k < e && (s[k] == 45 || s[k] == 43) { k += 1 }
+        var digits = 0
+        while k < e && isDigit(s[k]) { k += 1; digits += 1 }
+        if k < e && s[k] == 46 {
+            k += 1
+            while k < e && isDigit(s[k]) { k += 1; digits += 1 }
+        }
+        guard digits > 0 else { return nil }
+        if k < e && (s[k] == 101 || s[k] == 69) {
+            k += 1
+            if k < e && (s[k] == 45 || s[k] == 43) { k += 1 }
+            var ed = 0
+            while k < e && isDigit(s[k]) { k += 1; ed += 1 }
+            guard ed > 0 else { return nil }
+        }
+        guard k == e else { return nil }
+        return Double(String(decoding: s, as: UTF8.self))
+    }
+
+    // MARK: - expressions
+
+    mutating func parseExpr() throws -> Expr { try parseOr() }
+
+    mutating func parseOr() throws -> Expr {
+        var left = try parseAnd()
+        while true {
+            skipSpace()
+            guard isWord("or") else { return left }
+            let at = i
+            try countOperator(at)
+            i += 2
+            let right = try operand { try $0.parseAnd() }
+            left = .binary(.or, left, right, location(at, length: 2))
+        }
+    }
+
+    mutating func parseAnd() throws -> Expr {
+        var left = try parseNot()
+        while true {
+            skipSpace()
+            guard isWord("and") else { return left }
+            let at = i
+            try countOperator(at)
+            i += 3
+            let right = try operand { try $0.parseNot() }
+            left = .binary(.and, left, right, location(at, length: 3))
+        }
+    }
+
+    mutating func parseNot() throws -> Expr {
+        skipSpace()
+        if isWord("not") {
+            let at = i
+            i += 3
+            try enter(at)
+            defer { nesting -= 1 }
+            let e = try operand { try $0.parseNot() }
+            return .unary(.not, e, location(at, length: 3))
+        }
+        return try parseComparison()
+    }
+
+    /// Parses the right operand of an operator, reporting a missing one precisely.
+    mutating func operand(_ f: (inout Parser) throws -> Expr) throws -> Expr {
+        skipSpace()
+        if atEnd { throw endError("expected a value after the operator", at: i) }
+        let c = peek()
+        if c == 10 && newlineIsSpace == 0 || c == 59 || c == 41 || c == 93 || c == 125 || c == 44 {
+            throw error("expected a value after the operator, found \(describe(i))", at: i)
+        }
+        return try f(&self)
+    }
+
+    mutating func parseComparison() throws -> Expr {
+        let left = try parseAdditive()
+        skipSpace()
+        let c = peek(), d = peek(1)
+        var op: BinaryOp?
+        var len = 1
+        switch c {
+        case 61 where d == 61: op = .eq; len = 2
+        case 33 where d == 61: op = .ne; len = 2
+        case 60: if d == 61 { op = .le; len = 2 } else { op = .lt }
+        case 62: if d == 61 { op = .ge; len = 2 } else { op = .gt }
+        default: break
+        }
+        guard let op else { return left }
+        let at = i
+        try countOperator(at)
+        i += len
+        let right = try operand { try $0.parseAdditive() }
+        skipSpace()
+        let c2 = peek()
+        if c2 == 60 || c2 == 62 || ((c2 == 61 || c2 == 33) && peek(1) == 61) {
+            throw error("comparisons do not chain: use 'and'", at: i)
+        }
+        return .binary(op, left, right, location(at, length: len))
+    }
+
+    mutating func parseAdditive() throws -> Expr {
+        var left = try parseMultiplicative()
+        while true {
+            skipSpace()
+            let c = peek()
+            guard c == 43 || c == 45 else { return left }
+            if c == 45 && peek(1) == 45 && Parser.isIdentStart(peek(2)) {
+                throw error("an option (--name) cannot follow an expression: put the command first", at: i)
+            }
+            let at = i
+            try countOperator(at)
+            i += 1
+            let right = try operand { try $0.parseMultiplicative() }
+            left = .binary(c == 43 ? .add : .sub, left, right, location(at))
+        }
+    }
+
+    mutating func parseMultiplicative() throws -> Expr {
+        var left = try parseUnary()
+        while true {
+            skipSpace()
+            let c = peek()
+            guard c == 42 || c == 47 || c == 37 else { return left }
+            let at = i
+            try countOperator(at)
+            i += 1
+            let right = try operand { try $0.parseUnary() }
+            left = .binary(c == 42 ? .mul : c == 47 ? .div : .mod, left, right, location(at))
+        }
+    }
+
+    mutating func parseUnary() throws -> Expr {
+        skipSpace()
+        if peek() == 45 {
+            let at = i
+            i += 1
+            try enter(at)
+            defer { nesting -= 1 }
+            let e = try operand { try $0.parseUnary() }
+            if case .literal(.number(let n), _) = e { return .literal(.number(-n), loc(from: at)) }
+            return .unary(.neg, e, location(at))
+        }
+        return try parsePostfix(try parsePrimary())
+    }
+
+    /// `.field` and `[index]` directly after a value.
+    mutating func parsePostfix(_ base: Expr) throws -> Expr {
+        var e = base
+        while true {
+            if peek() == 46 && Parser.isIdentStart(peek(1)) {
+                let fs = i + 1
+                let f = word(at: fs)
+                i = fs + f.utf8.count
+                tokenEnd = i
+                e = .field(e, f, location(fs, length: f.utf8.count))
+            } else if peek() == 91 {
+                let open = i
+                i += 1
+                try enter(open)
+                newlineIsSpace += 1
+                let savedBrace = braceStartsBlock
+                braceStartsBlock = false
+                skipSpace()
+                if peek() == 93 { throw error("expected an index inside '[]'", at: i) }
+                let idx = try parsePipeline()
+                skipSpace()
+                try close(93, "[", open)
+                newlineIsSpace -= 1
+                braceStartsBlock = savedBrace
+                nesting -= 1
+                e = .index(e, idx, location(open, length: i - open))
+            } else {
+                return e
+            }
+        }
+    }
+
+    /// Expects the closing bracket `c` of the bracket opened at `open`.
+    mutating func close(_ c: UInt8, _ opener: String, _ open: Int) throws {
+        if peek() == c { i += 1; tokenEnd = i; return }
+        let l = location(open)
+        if atEnd { throw eofError("unclosed '\(opener)' (opened at \(l.line):\(l.column))", at: open) }
+        let closer = c == 41 ? ")" : c == 93 ? "]" : "}"
+        throw error("expected '\(closer)' to close '\(opener)' opened at \(l.line):\(l.column), found \(describe(i))", at: i)
+    }
+
+    mutating func parsePrimary() throws -> Expr {
+        skipSpace()
+        let start = i
+        let c = peek()
+        if atEnd { throw endError("expected a value", at: i) }
+        switch c {
+        case 36: // $
+            i += 1
+            guard Parser.isIdentStart(peek()) else {
+                if peek() == 40 { throw error("'$(...)' is only for strings: write ( ... ) here", at: start, length: 2) }
+                throw error("expected a variable name after '$'", at: start)
+            }
+            let name = word(at: i)
+            i += name.utf8.count
+            tokenEnd = i
+            return .variable(name, loc(from: start))
+        case 34:
+            return try parseString()
+        case 91: // [
+            i += 1
+            try enter(start)
+            newlineIsSpace += 1
+            let savedBrace = braceStartsBlock
+            braceStartsBlock = false
+            defer { newlineIsSpace -= 1; braceStartsBlock = savedBrace; nesting -= 1 }
+            var items: [Expr] = []
+            while true {
+                skipSpace()
+                if peek() == 93 { i += 1; tokenEnd = i; break }
+                if atEnd { try close(93, "[", start) }
+                items.append(try parseExpr())
+                skipSpace()
+                if peek() == 44 { i += 1; continue }
+                if peek() == 93 { continue }
+                if atEnd { try close(93, "[", start) }
+                throw error("expected ',' or ']' in the list, found \(describe(i))", at: i)
+            }
+            return .list(items, loc(from: start))
+        case 123: // {
+            if braceStartsBlock { throw error("expected a value before '{'", at: i) }
+            i += 1
+            try enter(start)
+            newlineIsSpace += 1
+            defer { newlineIsSpace -= 1; nesting -= 1 }
+            var pairs: [(String, Expr)] = []
+            while true {
+                skipSpace()
+                if peek() == 125 { i += 1; tokenEnd = i; break }
+                if atEnd { try close(125, "{", start) }
+                let key: String
+                if peek() == 34 {
+                    let ks = i
+                    guard case .literal(.string(let k), _) = try parseString() else {
+                        throw error("a record key must be a plain string (no interpolation)", at: ks, length: i - ks)
+                    }
+                    key = k
+                } else if Parser.isIdentStart(peek()) {
+                    let ks = i
+                    while Parser.isIdent(peek()) || (peek() == 45 && Parser.isIdent(peek(1))) { i += 1 }
+                    key = String(decoding: bytes[ks..<i], as: UTF8.self)
+                } else {
+                    throw error("expected a record key (a name or a string), found \(describe(i))", at: i)
+                }
+                skipSpace()
+                guard peek() == 58 else {
+                    if atEnd { try close(125, "{", start) }
+                    throw error("expected ':' after the record key '\(key)', found \(describe(i))", at: i)
+                }
+                i += 1
+                skipSpace()
+                if peek() == 44 || peek() == 125 { throw error("expected a value for the record key '\(key)'", at: i) }
+                pairs.append((key, try parseExpr()))
+                skipSpace()
+                if peek() == 44 { i += 1; continue }
+                if peek() == 125 { continue }
+                if atEnd { try close(125, "{", start) }
+                throw error("expected ',' or '}' in the record, found \(describe(i))", at: i)
+            }
+            return .record(pairs, loc(from: start))
+        case 40: // (
+            i += 1
+            try enter(start)
+            newlineIsSpace += 1
+            let savedBrace = braceStartsBlock
+            braceStartsBlock = false
+            defer { newlineIsSpace -= 1; braceStartsBlock = savedBrace; nesting -= 1 }
+            skipSpace()
+            if peek() == 41 { throw error("empty parentheses", at: start, length: 2) }
+            if atEnd { try close(41, "(", start) }
+            let e = try parsePipeline()
+            skipSpace()
+            try close(41, "(", start)
+            return e
+        default:
+            break
+        }
+        if Parser.isDigit(c) || (c == 46 && Parser.isDigit(peek(1))) {
+            var e = i
+            while e < bytes.count && (Parser.isDigit(bytes[e]) || bytes[e] == 46) { e += 1 }
+            if e < bytes.count && (bytes[e] == 101 || bytes[e] == 69) {
+                var k = e + 1
+                if k < bytes.count && (bytes[k] == 45 || bytes[k] == 43) { k += 1 }
+                if k < bytes.count && Parser.isDigit(bytes[k]) {
+                    e = k
+                    while e < bytes.count && Parser.isDigit(bytes[e]) { e += 1 }
+                }
+            }
+            guard let n = Parser.number(bytes[i..<e]) else {
+                throw error("malformed number '\(String(decoding: bytes[i..<e], as: UTF8.self))'", at: i, length: e - i)
+            }
+            i = e
+            tokenEnd = i
+            if Parser.isIdent(peek()) {
+                throw error("unexpected \(describe(i)) after the number", at: i,
+                            notes: ["a word that starts with a digit must be quoted in an expression: \"3x\""])
+            }
+            return .literal(.number(n), loc(from: start))
+        }
+        if Parser.isIdentStart(c) {
+            let w = word(at: i)
+            switch w {
+            case "true": i += 4; tokenEnd = i; return .literal(.bool(true), loc(from: start))
+            case "false": i += 5; tokenEnd = i; return .literal(.bool(false), loc(from: start))
+            case "nil": i += 3; tokenEnd = i; return .literal(.null, loc(from: start))
+            case "and", "or", "in", "else", "if", "for", "while", "def", "return", "break", "continue", "not":
+                throw error("unexpected keyword '\(w)'", at: i, length: w.utf8.count)
+            default: break
+            }
+            while Parser.isExprWord(peek()) { i += 1 }
+            tokenEnd = i
+            return .literal(.string(String(decoding: bytes[start..<i], as: UTF8.self)), loc(from: start))
+        }
+        if c == 10 && newlineIsSpace == 0 || c == 59 {
+            throw error("expected a value, found \(describe(i))", at: i)
+        }
+        if c == 61 { throw error("unexpected '='", at: i, notes: ["assign with NAME = value at the start of a statement; compare with =="]) }
+        throw error("unexpected \(describe(i))", at: i)
+    }
+
+    /// A `"..."` literal with escapes and interpolation.
+    mutating func parseString() throws -> Expr {
+        let start = i
+        i += 1
+        var parts: [StringPart] = []
+        var buf: [UInt8] = []
+        func flush() {
+            if !buf.isEmpty { parts.append(.text(String(decoding: buf, as: UTF8.self))); buf.removeAll() }
+        }
+        while true {
+            guard i < bytes.count else { throw eofError("unterminated string", at: start) }
+            let c = bytes[i]
+            if c == 34 { i += 1; break }
+            if c == 92 {
+                guard i + 1 < bytes.count else { throw eofError("unterminated string", at: start) }
+                let e = bytes[i + 1]
+                switch e {
+                case 110: buf.append(10)
+                case 116: buf.append(9)
+                case 114: buf.append(13)
+                case 48: buf.append(0)
+                case 34, 92, 36: buf.append(e)
+                case 10: break  // backslash-newline: continue the string on the next line
+                default:
+                    throw error("unknown escape '\\\(String(decoding: [e], as: UTF8.self))' in string", at: i, length: 2,
+                                notes: ["escapes: \\n \\t \\r \\\" \\\\ \\$ \\0"])
+                }
+                i += 2
+                continue
+            }
+            if c == 36 {
+                let ds = i
+                if peek(1) == 40 {
+                    flush()
+                    i += 2
+                    try enter(ds)
+                    newlineIsSpace += 1
+                    let savedBrace = braceStartsBlock
+                    braceStartsBlock = false
+                    skipSpace()
+                    if peek() == 41 { throw error("empty '$()' in string", at: ds, length: 3) }
+                    if atEnd { throw eofError("unclosed '$(' in string", at: ds, length: 2) }
+                    let e = try parsePipeline()
+                    skipSpace()
+                    try close(41, "$(", ds)
+                    newlineIsSpace -= 1
+                    braceStartsBlock = savedBrace
+                    nesting -= 1
+                    parts.append(.expr(e))
+                    continue
+                }
+                if Parser.isIdentStart(peek(1)) {
+                    flush()
+                    i += 1
+                    let name = word(at: i)
+                    i += name.utf8.count
+                    var field: String?
+                    if peek() == 46 && Parser.isIdentStart(peek(1)) {
+                        field = word(at: i + 1)
+                        i += 1 + (field?.utf8.count ?? 0)
+                    }
+                    parts.append(.variable(name, field: field, location(ds, length: 1 + name.utf8.count)))
+                    continue
+                }
+                throw error("'$' in a string starts $name or $(...): write \\$ for a dollar sign", at: i)
+            }
+            buf.append(c)
+            i += 1
+        }
+        tokenEnd = i
+        flush()
+        let l = loc(from: start)
+        if parts.isEmpty { return .literal(.string(""), l) }
+        if parts.count == 1, case .text(let t) = parts[0] { return .literal(.string(t), l) }
+        return .string(parts, l)
+    }
+}

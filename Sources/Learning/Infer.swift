@@ -1,0 +1,140 @@
+import Foundation
+import Kernels
+
+/// A network ready to predict, with the model's input normalisation.
+struct Predictor {
+    let net: UNet
+    let mean: Float
+    let std: Float
+    var frames: Int { net.arch.frames }
+}
+
+/// Probability maps for every slice of `volume`, as f32 in [0, 1] with the volume's spacing.
+///
+/// Slices of any size are cut into square tiles of `tile` pixels (rounded to the network's size multiple,
+/// reflected past the slice's edges) overlapping by `overlap` pixels and blended with a smooth window, so
+/// memory is bounded by the tile. `tta: 8` averages the 8 rotations/flips of every tile; several models are
+/// an ensemble whose probabilities are averaged (their frame counts may differ).
+///
+///     let prob = try infer(models: [m1, m3, m5], volume: images, tile: 512, overlap: 32, tta: 8)
+public func infer(models: [Model], volume: Volume, tile: Int = 512, overlap: Int = 32, tta: Int = 1) throws -> Volume {
+    guard !models.isEmpty else { throw LearningError.invalid("infer needs at least one model") }
+    let predictors = try models.map { m in Predictor(net: try m.makeNetwork(), mean: m.inputMean, std: m.inputStd) }
+    let progress = Kernels.Progress(label: "infer", total: max(1, volume.shape.z))
+    defer { progress.finish() }
+    return try predict(predictors, volume: volume, tile: tile, overlap: overlap, tta: tta, progress: progress)
+}
+
+func predict(_ predictors: [Predictor], volume: Volume, tile: Int, overlap: Int, tta: Int, progress: Kernels.Progress?) throws -> Volume {
+    guard tta == 1 || tta == 8 else { throw LearningError.invalid("tta must be 1 or 8 (got \(tta))") }
+    guard tile >= 8, tile <= 4096 else { throw LearningError.invalid("tile must be 8…4096 pixels (got \(tile))") }
+    guard overlap >= 0, overlap * 2 < tile else {
+        throw LearningError.invalid("overlap must be at least 0 and less than half the tile (got \(overlap) for tile \(tile))")
+    }
+    let shape = volume.shape
+    let h = shape.y, w = shape.x, hw = h * w
+    guard hw > 0 else { throw LearningError.invalid("infer: the volume is empty") }
+    try MemoryBudget.check(volume.count * 4, what: "infer output")
+    BLAS.configure()
+    let out = VoxelBuffer<Float>(zeroed: volume.count)
+    let maxFrames = predictors.map(\.frames).max() ?? 1
+    try MemoryBudget.check((maxFrames + 2) * hw * 4, what: "infer slice buffers")
+    var planes = [Float](repeating: 0, count: maxFrames * hw)
+    var acc = [Float](repeating: 0, count: hw)
+    var wsum = [Float](repeating: 0, count: hw)
+    for pr in predictors {
+        let t = min(roundUp(tile, pr.net.arch.sizeMultiple), roundUp(max(h, w), pr.net.arch.sizeMultiple))
+        try MemoryBudget.check(pr.net.arch.activationBytes(batch: 1, size: t), what: "inference on tiles of \(t)²")
+    }
+    let input = Tensor()
+    let inv = 1 / Float(predictors.count)
+    for z in 0..<shape.z {
+        for pr in predictors {
+            let m = pr.net.arch.sizeMultiple
+            let t = min(roundUp(tile, m), roundUp(max(h, w), m))
+            let ov = min(overlap, t / 2 - 1 >= 0 ? t / 2 - 1 : 0)
+            let ys = tilePositions(length: h, tile: t, overlap: ov)
+            let xs = tilePositions(length: w, tile: t, overlap: ov)
+            let window = blendWindow(t, ov)
+            // Normalised frames of this slice.
+            let slices = frameSlices(z: z, frames: pr.frames, depth: shape.z)
+            planes.withUnsafeMutableBufferPointer { pb in
+                for (f, sz) in slices.enumerated() {
+                    copySlice(volume, z: sz, mean: pr.mean, std: pr.std, into: pb.baseAddress! + f * hw)
+                }
+            }
+            acc.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            wsum.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            input.reshape(1, pr.frames, t, t)
+            let sliceShape = Shape(z: pr.frames, y: h, x: w)
+            for y0 in ys {
+                for x0 in xs {
+                    for tr in 0..<tta {
+                        try Cancellation.check()
+                        planes.withUnsafeBufferPointer { pb in
+                            extractPatch(pb.baseAddress!, shape: sliceShape, slices: Array(0..<pr.frames), y0: y0, x0: x0,
+                                         p: t, transform: tr, dst: input.pointer)
+                        }
+                        let logits = pr.net.forward(input)
+                        let lp = UnsafePointer(logits.pointer)
+                        acc.withUnsafeMutableBufferPointer { ab in
+                            wsum.withUnsafeMutableBufferPointer { wb in
+                                let a = ab.baseAddress!, ws = wb.baseAddress!
+                                for yy in 0..<t {
+                                    for xx in 0..<t {
+                                        let (sa, sb) = dihedralSource(tr, yy, xx, t)
+                                        let gy = y0 + sa, gx = x0 + sb
+                                        if gy >= h || gx >= w { continue }
+                                        let wt = window[sa] * window[sb]
+                                        let p = 1 / (1 + expf(-lp[yy * t + xx]))
+                                        a[gy * w + gx] += wt * p
+                                        ws[gy * w + gx] += wt
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let o = out.pointer + z * hw
+            for i in 0..<hw { o[i] += inv * (wsum[i] > 0 ? acc[i] / wsum[i] : 0) }
+        }
+        progress?.advance()
+    }
+    let o = out.pointer
+    for i in 0..<volume.count { o[i] = min(max(o[i], 0), 1) }
+    return Volume(shape: shape, spacing: volume.spacing, kind: .image, storage: .f32(out))
+}
+
+func roundUp(_ v: Int, _ m: Int) -> Int { (v + m - 1) / m * m }
+
+/// Tile origins covering 0..<length: a stride of tile − overlap, the last tile flush with the end.
+func tilePositions(length: Int, tile: Int, overlap: Int) -> [Int] {
+    if length <= tile { return [0] }
+    let stride = max(1, tile - overlap)
+    var out: [Int] = []
+    var p = 0
+    while p + tile < length { out.append(p); p += stride }
+    out.append(length - tile)
+    return out
+}
+
+/// A 1-D window that rises smoothly over `overlap` pixels at both ends (never zero).
+func blendWindow(_ t: Int, _ overlap: Int) -> [Float] {
+    (0..<t).map { i in
+        guard overlap > 0 else { return 1 }
+        let r = min(1, min(Float(i) + 0.5, Float(t - i) - 0.5) / Float(overlap))
+        return max(r * r * (3 - 2 * r), 1e-3)
+    }
+}
+
+/// One slice of a volume as normalised floats.
+func copySlice(_ v: Volume, z: Int, mean: Float, std: Float, into dst: UnsafeMutablePointer<Float>) {
+    let n = v.shape.sliceCount, base = z * n, inv = 1 / std
+    switch v.storage {
+    case .u8(let b): for i in 0..<n { dst[i] = (Float(b.pointer[base + i]) - mean) * inv }
+    case .u16(let b): for i in 0..<n { dst[i] = (Float(b.pointer[base + i]) - mean) * inv }
+    case .u32(let b): for i in 0..<n { dst[i] = (Float(b.pointer[base + i]) - mean) * inv }
+    case .f32(let b): for i in 0..<n { dst[i] = (b.pointer[base + i] - mean) * inv }
+    }
+}

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import Runtime
+
+/// The shell's view of the process environment and file system (plain libc: start-up must stay cheap).
+enum Env {
+    static func get(_ name: String) -> String? {
+        guard let p = getenv(name) else { return nil }
+        let s = String(cString: p)
+        return s.isEmpty ? nil : s
+    }
+
+    /// `$EMSH_HOME`, default `~/.local/share/emsh`.
+    static var emshHome: String {
+        if let h = get("EMSH_HOME") { return h }
+        return (get("HOME") ?? "/tmp") + "/.local/share/emsh"
+    }
+
+    /// The running executable (`/proc/self/exe`), resolved.
+    static var executablePath: String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The stdlib folder: `$EMSH_STDLIB`, else `stdlib/` in the first ancestor of the executable's folder
+    /// that has one (`.build/release/emsh` → the package root), else nil.
+    static var stdlibDirectory: String? {
+        if let s = get("EMSH_STDLIB") { return s }
+        guard var dir = executablePath.map(parent) else { return nil }
+        for _ in 0..<6 {
+            let candidate = dir + "/stdlib"
+            if isFile(candidate + "/prelude.ems") { return candidate }
+            let up = parent(dir)
+            if up == dir { break }
+            dir = up
+        }
+        return nil
+    }
+
+    static func parent(_ path: String) -> String {
+        guard let i = path.lastIndex(of: "/") else { return "." }
+        return i == path.startIndex ? "/" : String(path[..<i])
+    }
+
+    static func isFile(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static var errnoText: String { String(cString: strerror(errno)) }
+
+    /// `mkdir -p`.
+    static func makeDirectories(_ path: String) throws {
+        if isDirectory(path) { return }
+        let up = parent(path)
+        if up != path && !up.isEmpty && up != "." { try makeDirectories(up) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw EmshError(.io, "cannot create folder \(path): \(errnoText)")
+        }
+    }
+
+    /// The whole file as UTF-8 text (invalid bytes are repaired).
+    static func readText(_ path: String) throws -> String {
+        String(decoding: try readBytes(path), as: UTF8.self)
+    }
+
+    /// The whole file's bytes.
+    static func readBytes(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw EmshError(.io, "cannot read \(path): \(errnoText)") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw EmshError(.io, "cannot read \(path): \(errnoText)")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
+    /// Writes `text` to a temporary file next to `path`, syncs it and renames it over `path`.
+    static func writeAtomically(_ text: String, to path: String) throws {
+        let tmp = parent(path) + "/.\(path.split(separator: "/").last.map(String.init) ?? "file").tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw EmshError(.io, "cannot write \(path): \(errnoText)") }
+        var ok = writeAll(fd, text)
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(tmp, path) == 0 else {
+            let msg = errnoText
+            unlink(tmp)
+            throw EmshError(.io, "cannot write \(path): \(msg)")
+        }
+    }
+
+    @discardableResult
+    static func writeAll(_ fd: Int32, _ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { buf in
+            guard let base = buf.baseAddress else { return true }
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, base + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return true
+        }
+    }
+
+    /// Seconds on a monotonic clock.
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// Local time formatted with strftime.
+    static func localTime(_ format: String) -> String {
+        var t = time(nil)
+        var tmv = tm()
+        localtime_r(&t, &tmv)
+        var buf = [CChar](repeating: 0, count: 64)
+        let n = strftime(&buf, buf.count, format, &tmv)
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Standard output through stdio (buffered; flushed before prompts, errors and exit).
+enum Output {
+    static func out(_ s: String) { fputs(s, stdout) }
+    static func err(_ s: String) {
+        fflush(stdout)
+        fputs(s, stderr)
+    }
+    static func flush() { fflush(stdout) }
+}

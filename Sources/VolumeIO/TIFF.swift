@@ -1,0 +1,647 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+@preconcurrency import CTIFF
+import Kernels
+
+/// One TIFF page as found by the scan: enough to allocate and to decode it.
+struct TIFFPage: Sendable {
+    var file: Int
+    var index: Int
+    var ifdOffset: UInt64
+    var width: Int
+    var height: Int
+    var type: VoxelType
+    var tiled: Bool
+    var minIsWhite: Bool
+    /// Uncompressed, native byte and bit order: strips can be read straight into the volume.
+    var raw: Bool
+}
+
+/// An open libtiff handle whose error messages land in `errors` (never on stderr).
+final class TIFFHandle {
+    let tif: OpaquePointer
+    let errors: UnsafeMutablePointer<emsh_tiff_errors>
+    let path: String
+
+    init(path: String, mode: String, reportAs: String? = nil) throws {
+        _ = silenceGlobalTIFFHandlers
+        self.path = reportAs ?? path
+        errors = .allocate(capacity: 1)
+        errors.initialize(to: emsh_tiff_errors())
+        let limit = MemoryBudget.limit
+        guard let t = emsh_tiff_open(path, mode, errors, limit) else {
+            let msg = TIFFHandle.text(errors)
+            errors.deallocate()
+            var st = stat()
+            if mode.hasPrefix("r") && stat(path, &st) != 0 { throw IOError(reportAs ?? path, "cannot open: \(errnoMessage())") }
+            throw IOError(reportAs ?? path, msg.isEmpty ? "cannot open as TIFF" : "cannot open as TIFF: \(msg)")
+        }
+        tif = t
+    }
+
+    /// Closes the handle (flushing a file being written); returns libtiff's first error, if any.
+    func close() {
+        TIFFClose(tif)
+    }
+
+    deinit { errors.deallocate() }
+
+    var errorCount: Int { Int(errors.pointee.count) }
+    var lastMessage: String { TIFFHandle.text(errors) }
+
+    func fail(_ what: String) -> IOError {
+        let m = lastMessage
+        return IOError(path, m.isEmpty ? what : "\(what): \(m)")
+    }
+
+    static func text(_ e: UnsafeMutablePointer<emsh_tiff_errors>) -> String {
+        withUnsafeBytes(of: e.pointee.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
+
+private let silenceGlobalTIFFHandlers: Void = { emsh_tiff_silence_global_handlers() }()
+
+/// TIFF compression schemes emsh writes.
+public enum TIFFCompression: String, Sendable, CaseIterable {
+    case none, lzw, deflate, packbits
+
+    var tag: UInt16 {
+        switch self {
+        case .none: UInt16(COMPRESSION_NONE)
+        case .lzw: UInt16(COMPRESSION_LZW)
+        case .deflate: UInt16(COMPRESSION_ADOBE_DEFLATE)
+        case .packbits: UInt16(COMPRESSION_PACKBITS)
+        }
+    }
+}
+
+/// How pixel data is laid out in a written TIFF.
+public enum TIFFLayout: Sendable, Equatable {
+    case strips
+    /// Square tiles of this side (rounded up to a multiple of 16).
+    case tiles(Int)
+}
+
+public struct TIFFWriteOptions: Sendable, Equatable {
+    public var compression: TIFFCompression
+    public var layout: TIFFLayout
+    public init(compression: TIFFCompression = .none, layout: TIFFLayout = .strips) {
+        self.compression = compression
+        self.layout = layout
+    }
+}
+
+/// Multipage TIFF reading and writing through libtiff.
+public enum TIFF {
+    // MARK: reading
+
+    /// Reads the pages `z` (all by default) of one or more TIFF files as one volume.
+    ///
+    /// Pages must be single-channel u8, u16, u32 or f32 (SampleFormat), of one size and type.
+    /// Uncompressed, LZW, deflate and PackBits, strips and tiles are read; only the pages in
+    /// `z` are decoded, in parallel. Spacing comes from ImageJ's tags of the first file
+    /// (XResolution/YResolution in pixels per unit, `unit=` and `spacing=` in the description),
+    /// converted to nm; without an ImageJ description the spacing stays 1×1×1.
+    /// u32 volumes get kind `.labels`. Sizes are checked before anything large is allocated.
+    public static func read(paths: [String], z: Range<Int>? = nil, warn: ((String) -> Void)? = nil) throws -> Volume {
+        guard let firstPath = paths.first else { throw IOError("", "no TIFF files to load") }
+        var pages: [TIFFPage] = []
+        var spacing = Spacing.unit
+        var storedKind: VolumeKind?
+        for (f, path) in paths.enumerated() {
+            let (p, s) = try scan(path: path, file: f, wantSpacing: f == 0)
+            if f == 0, let s {
+                spacing = s.spacing
+                storedKind = s.kind
+            }
+            pages.append(contentsOf: p)
+        }
+        let range = try resolveZ(z, count: pages.count, path: firstPath)
+        let chosen = Array(pages[range])
+        let first = chosen[0]
+        for p in chosen where p.width != first.width || p.height != first.height || p.type != first.type {
+            throw IOError(paths[p.file], "page \(p.index) is \(p.width)×\(p.height) \(p.type.rawValue), "
+                + "the first page is \(first.width)×\(first.height) \(first.type.rawValue)")
+        }
+        if chosen.contains(where: \.minIsWhite), let warn {
+            warn("TIFF pages use MinIsWhite photometry; values are read as stored (not inverted)")
+        }
+        let n = chosen.count
+        try checkMemory(MemoryBudget.bytes([n, first.height, first.width], elementSize: first.type.byteSize),
+                        what: "\(n) pages of \(first.width)×\(first.height) \(first.type.rawValue)", path: paths[first.file])
+        let shape = Shape(z: n, y: first.height, x: first.width)
+        let storage: VoxelStorage
+        switch first.type {
+        case .u8: storage = .u8(VoxelBuffer(uninitialized: shape.count))
+        case .u16: storage = .u16(VoxelBuffer(uninitialized: shape.count))
+        case .u32: storage = .u32(VoxelBuffer(uninitialized: shape.count))
+        case .f32: storage = .f32(VoxelBuffer(uninitialized: shape.count))
+        }
+        let base = storage.rawPointer
+        let sliceBytes = first.width * first.height * first.type.byteSize
+
+        let failures = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: n)
+        failures.initialize(repeating: nil)
+        defer {
+            failures.deinitialize()
+            failures.deallocate()
+        }
+        let progress = Progress(label: "load", total: n)
+        defer { progress.finish() }
+        parallelChunks(n) { _, chunk in
+            var handle: TIFFHandle?
+            defer { handle?.close() }
+            for i in chunk {
+                if Cancellation.isCancelled { failures[i] = CancelledError(); return }
+                let page = chosen[i]
+                do {
+                    if handle == nil || handle?.path != paths[page.file] {
+                        handle?.close()
+                        handle = nil
+                        handle = try TIFFHandle(path: paths[page.file], mode: "rmc")
+                    }
+                    guard let h = handle else { continue }
+                    if TIFFSetSubDirectory(h.tif, page.ifdOffset) != 1 {
+                        throw h.fail("cannot read page \(page.index)")
+                    }
+                    try decodePage(h, page: page, into: base + i * sliceBytes)
+                } catch {
+                    failures[i] = error
+                    return
+                }
+                progress.advance()
+            }
+        }
+        for i in 0..<n { if let e = failures[i] { throw e } }
+        // A mask emsh wrote stays a mask (when the data is 0/1); u32 is labels; the rest images.
+        var kind: VolumeKind = first.type == .u32 ? .labels : .image
+        if storedKind == .mask && first.type == .u8 { kind = .mask }
+        if kind == .mask, let b = storage.u8Buffer {
+            for i in 0..<b.count where b.pointer[i] > 1 { kind = .image; break }
+        }
+        return Volume(shape: shape, spacing: spacing, kind: kind, storage: storage)
+    }
+
+    /// Number of pages and the spacing of one TIFF file, without decoding pixels.
+    public static func pageCount(path: String) throws -> Int {
+        try scan(path: path, file: 0, wantSpacing: false).pages.count
+    }
+
+    /// Walks every IFD of `path`, validating each page before anything is allocated.
+    static func scan(path: String, file: Int, wantSpacing: Bool)
+        throws -> (pages: [TIFFPage], meta: (spacing: Spacing, kind: VolumeKind?)?) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw IOError(path, "cannot open: \(errnoMessage())") }
+        let fileSize = UInt64(st.st_size)
+        let h = try TIFFHandle(path: path, mode: "rc")
+        defer { h.close() }
+        var pages: [TIFFPage] = []
+        var spacing: (spacing: Spacing, kind: VolumeKind?)?
+        var index = 0
+        while true {
+            pages.append(try pageInfo(h, index: index, file: file, fileSize: fileSize))
+            if index == 0 && wantSpacing { spacing = readSpacing(h) }
+            let before = h.errorCount
+            if TIFFReadDirectory(h.tif) != 1 {
+                if h.errorCount > before { throw h.fail("page \(index + 1) is corrupt") }
+                break
+            }
+            index += 1
+        }
+        return (pages, spacing)
+    }
+
+    private static func pageInfo(_ h: TIFFHandle, index: Int, file: Int, fileSize: UInt64) throws -> TIFFPage {
+        let t = h.tif
+        let path = h.path
+        var w: UInt32 = 0, ht: UInt32 = 0
+        guard emsh_tiff_get_u32(t, UInt32(TIFFTAG_IMAGEWIDTH), &w) == 1,
+              emsh_tiff_get_u32(t, UInt32(TIFFTAG_IMAGELENGTH), &ht) == 1 else {
+            throw IOError(path, "page \(index) has no image size")
+        }
+        if w == 0 || ht == 0 { throw IOError(path, "page \(index) has a zero size (\(w)×\(ht))") }
+        var spp: UInt16 = 1, bps: UInt16 = 1, fmt: UInt16 = 1, compression: UInt16 = 1, photometric: UInt16 = 1
+        _ = emsh_tiff_get_u16_default(t, UInt32(TIFFTAG_SAMPLESPERPIXEL), &spp)
+        _ = emsh_tiff_get_u16_default(t, UInt32(TIFFTAG_BITSPERSAMPLE), &bps)
+        _ = emsh_tiff_get_u16_default(t, UInt32(TIFFTAG_SAMPLEFORMAT), &fmt)
+        _ = emsh_tiff_get_u16_default(t, UInt32(TIFFTAG_COMPRESSION), &compression)
+        if emsh_tiff_get_u16(t, UInt32(TIFFTAG_PHOTOMETRIC), &photometric) != 1 { photometric = 1 }
+        if spp != 1 {
+            throw IOError(path, "page \(index) has \(spp) samples per pixel; only single-channel (gray) TIFF is supported")
+        }
+        let type: VoxelType
+        switch (fmt, bps) {
+        case (UInt16(SAMPLEFORMAT_UINT), 8): type = .u8
+        case (UInt16(SAMPLEFORMAT_UINT), 16): type = .u16
+        case (UInt16(SAMPLEFORMAT_UINT), 32): type = .u32
+        case (UInt16(SAMPLEFORMAT_IEEEFP), 32): type = .f32
+        default:
+            let kind = fmt == UInt16(SAMPLEFORMAT_INT) ? "signed integer" : fmt == UInt16(SAMPLEFORMAT_IEEEFP) ? "float" : "unsigned integer"
+            throw IOError(path, "page \(index) is \(bps)-bit \(kind); supported are 8/16/32-bit unsigned and 32-bit float")
+        }
+        if TIFFIsCODECConfigured(compression) != 1 {
+            throw IOError(path, "page \(index) uses compression \(compression), which this libtiff cannot decode")
+        }
+        let tiled = TIFFIsTiled(t) != 0
+        // Every strip or tile must lie inside the file: a lying header is refused before allocating.
+        let strileCount = tiled ? TIFFNumberOfTiles(t) : TIFFNumberOfStrips(t)
+        if strileCount == 0 { throw IOError(path, "page \(index) has no image data") }
+        let uncompressed = compression == UInt16(COMPRESSION_NONE)
+        var stored: UInt64 = 0
+        for s in 0..<strileCount {
+            var err: Int32 = 0
+            let off = TIFFGetStrileOffsetWithErr(t, s, &err)
+            let count = err == 0 ? TIFFGetStrileByteCountWithErr(t, s, &err) : 0
+            if err != 0 { throw h.fail("page \(index): cannot read the strip/tile table") }
+            if count == 0 && uncompressed { throw IOError(path, "page \(index): \(tiled ? "tile" : "strip") \(s) is empty") }
+            if off > fileSize || count > fileSize - off {
+                throw IOError(path, "page \(index): \(tiled ? "tile" : "strip") \(s) lies past the end of the file (truncated?)")
+            }
+            stored &+= count
+        }
+        // The stored bytes must be able to hold the pixels the header claims: all of them when
+        // uncompressed, at least 1/4096 of them when compressed (deflate tops out near 1/1032).
+        let (pixels, o1) = UInt64(w).multipliedReportingOverflow(by: UInt64(ht))
+        let (claimed, o2) = pixels.multipliedReportingOverflow(by: UInt64(type.byteSize))
+        if o1 || o2 { throw IOError(path, "page \(index) claims an impossible size \(w)×\(ht)") }
+        if stored < (uncompressed ? claimed : claimed / 4096) {
+            throw IOError(path, "page \(index) claims \(w)×\(ht) pixels but stores only \(stored) bytes (corrupt or truncated)")
+        }
+        var fillOrder: UInt16 = 1
+        _ = emsh_tiff_get_u16_default(t, UInt32(TIFFTAG_FILLORDER), &fillOrder)
+        let raw = uncompressed && !tiled && TIFFIsByteSwapped(t) == 0 && fillOrder == UInt16(FILLORDER_MSB2LSB)
+        return TIFFPage(file: file, index: index, ifdOffset: TIFFCurrentDirOffset(t), width: Int(w), height: Int(ht),
+                        type: type, tiled: tiled, minIsWhite: photometric == UInt16(PHOTOMETRIC_MINISWHITE), raw: raw)
+    }
+
+    /// Decodes the current directory of `h` into `dest` (width*height*byteSize bytes).
+    private static func decodePage(_ h: TIFFHandle, page: TIFFPage, into dest: UnsafeMutableRawPointer) throws {
+        let t = h.tif
+        let bpp = page.type.byteSize
+        let rowBytes = page.width * bpp
+        if page.raw {
+            try readRawStrips(h, page: page, into: dest)
+            return
+        }
+        if !page.tiled {
+            var rps: UInt32 = 0
+            _ = emsh_tiff_get_u32_default(t, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
+            let rows = max(1, min(Int(rps), page.height))
+            let strips = Int(TIFFNumberOfStrips(t))
+            var y = 0
+            var s = 0
+            while y < page.height {
+                if s >= strips { throw IOError(h.path, "page \(page.index): too few strips for \(page.height) rows") }
+                let r = min(rows, page.height - y)
+                let want = r * rowBytes
+                let got = TIFFReadEncodedStrip(t, UInt32(s), dest + y * rowBytes, tmsize_t(want))
+                if got != tmsize_t(want) { throw h.fail("page \(page.index): strip \(s) is corrupt or truncated") }
+                y += r
+                s += 1
+            }
+            return
+        }
+        var tw: UInt32 = 0, th: UInt32 = 0
+        guard emsh_tiff_get_u32(t, UInt32(TIFFTAG_TILEWIDTH), &tw) == 1,
+              emsh_tiff_get_u32(t, UInt32(TIFFTAG_TILELENGTH), &th) == 1, tw > 0, th > 0 else {
+            throw IOError(h.path, "page \(page.index): bad tile size")
+        }
+        let tileBytes = Int(TIFFTileSize(t))
+        let (tilePixels, overflow) = Int(tw).multipliedReportingOverflow(by: Int(th))
+        guard !overflow, tileBytes > 0, tileBytes / bpp == tilePixels else {
+            throw IOError(h.path, "page \(page.index): unexpected tile layout \(tw)×\(th)")
+        }
+        try checkMemory(tileBytes, what: "a \(tw)×\(th) tile", path: h.path)
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: tileBytes, alignment: 16)
+        defer { buf.deallocate() }
+        let tileW = Int(tw), tileH = Int(th)
+        var ty = 0
+        while ty < page.height {
+            var tx = 0
+            while tx < page.width {
+                let tile = TIFFComputeTile(t, UInt32(tx), UInt32(ty), 0, 0)
+                let got = TIFFReadEncodedTile(t, tile, buf, tmsize_t(tileBytes))
+                if got != tmsize_t(tileBytes) { throw h.fail("page \(page.index): tile \(tile) is corrupt or truncated") }
+                let cw = min(tileW, page.width - tx) * bpp
+                for r in 0..<min(tileH, page.height - ty) {
+                    (dest + ((ty + r) * page.width + tx) * bpp).copyMemory(from: buf + r * tileW * bpp, byteCount: cw)
+                }
+                tx += tileW
+            }
+            ty += tileH
+        }
+    }
+
+    /// Uncompressed strips in native order: one pread per strip straight into the volume
+    /// (libtiff would copy through its own buffer).
+    private static func readRawStrips(_ h: TIFFHandle, page: TIFFPage, into dest: UnsafeMutableRawPointer) throws {
+        let t = h.tif
+        let rowBytes = page.width * page.type.byteSize
+        var rps: UInt32 = 0
+        _ = emsh_tiff_get_u32_default(t, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
+        let rows = max(1, min(Int(rps), page.height))
+        let strips = Int(TIFFNumberOfStrips(t))
+        let fd = TIFFFileno(t)
+        var y = 0
+        var s = 0
+        while y < page.height {
+            if s >= strips { throw IOError(h.path, "page \(page.index): too few strips for \(page.height) rows") }
+            let r = min(rows, page.height - y)
+            let want = r * rowBytes
+            var err: Int32 = 0
+            let off = TIFFGetStrileOffsetWithErr(t, UInt32(s), &err)
+            let count = err == 0 ? TIFFGetStrileByteCountWithErr(t, UInt32(s), &err) : 0
+            if err != 0 || count < UInt64(want) {
+                throw IOError(h.path, "page \(page.index): strip \(s) holds \(count) bytes, \(want) expected (corrupt or truncated)")
+            }
+            var done = 0
+            while done < want {
+                let got = pread(fd, dest + y * rowBytes + done, want - done, off_t(off) + off_t(done))
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 {
+                    throw IOError(h.path, "page \(page.index): strip \(s) is truncated"
+                                  + (got < 0 ? " (\(errnoMessage()))" : ""))
+                }
+                done += got
+            }
+            y += r
+            s += 1
+        }
+    }
+
+    /// ImageJ spacing of the current directory, in nm; nil without an ImageJ description.
+    private static func readSpacing(_ h: TIFFHandle) -> (spacing: Spacing, kind: VolumeKind?)? {
+        var cstr: UnsafePointer<CChar>?
+        guard emsh_tiff_get_string(h.tif, UInt32(TIFFTAG_IMAGEDESCRIPTION), &cstr) == 1, let cstr else { return nil }
+        let desc = String(cString: cstr)
+        guard desc.hasPrefix("ImageJ=") else { return nil }
+        var fields: [String: String] = [:]
+        for line in desc.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            fields[String(line[..<eq]).trimmed] = String(line[line.index(after: eq)...]).trimmed
+        }
+        let scale = unitScale(fields["unit"] ?? "")
+        var xres = 0.0, yres = 0.0
+        let sx = emsh_tiff_get_f32_or_double(h.tif, UInt32(TIFFTAG_XRESOLUTION), &xres) == 1 && xres > 0 ? 1 / xres : 1
+        let sy = emsh_tiff_get_f32_or_double(h.tif, UInt32(TIFFTAG_YRESOLUTION), &yres) == 1 && yres > 0 ? 1 / yres : sx
+        let sz = fields["spacing"].flatMap(Double.init).flatMap { $0 > 0 && $0.isFinite ? $0 : nil } ?? 1
+        func nm(_ v: Double) -> Double {
+            let r = roundSignificant(v * scale)
+            return r > 0 && r.isFinite ? r : 1
+        }
+        let spacing = Spacing(x: nm(sx), y: nm(sy), z: nm(sz))
+        return (spacing, fields["emsh_kind"].flatMap(VolumeKind.init(rawValue:)))
+    }
+
+    /// Nanometres per unit for ImageJ's unit names (unknown units and pixels count as nm).
+    static func unitScale(_ unit: String) -> Double {
+        switch unit.lowercased() {
+        case "micron", "microns", "um", "\u{00B5}m", "\u{03BC}m", "micrometer", "micrometre": 1000
+        case "mm", "millimeter", "millimetre": 1_000_000
+        case "cm", "centimeter", "centimetre": 10_000_000
+        case "m", "meter", "metre": 1_000_000_000
+        case "inch", "in": 25_400_000
+        case "pm", "picometer": 0.001
+        case "a", "å", "angstrom", "\u{00C5}": 0.1
+        default: 1
+        }
+    }
+
+    /// Rounds to 7 significant digits (libtiff holds resolutions as 32-bit floats).
+    static func roundSignificant(_ v: Double) -> Double {
+        guard v.isFinite, v != 0 else { return v }
+        let digits = 7 - Int((log10(abs(v))).rounded(.up))
+        let f = pow(10.0, Double(digits))
+        return (v * f).rounded() / f
+    }
+
+    // MARK: writing
+
+    /// Writes `volume` as a multipage TIFF, one page per slice, atomically.
+    ///
+    /// Uncompressed strips (the default) are written as an ImageJ-style stack: all pixel data
+    /// contiguous after the first IFD, so Fiji opens it as a stack and tifffile as one series.
+    /// Compressed or tiled files go through libtiff (BigTIFF above 4 GiB). Every file carries
+    /// ImageJ's description (`images=`, `slices=`, `unit=nm`, `spacing=`) and XResolution /
+    /// YResolution in pixels per nm, so Fiji and tifffile see the same spacing.
+    public static func write(_ volume: Volume, to path: String, options: TIFFWriteOptions = TIFFWriteOptions()) throws {
+        if volume.count == 0 { throw IOError(path, "cannot write an empty volume") }
+        if volume.shape.x > Int(UInt32.max) || volume.shape.y > Int(UInt32.max) {
+            throw IOError(path, "slices too large for TIFF")
+        }
+        let contiguousLimit = Int(UInt32.max) - (1 << 20) - volume.shape.z * 256
+        if options.compression == .none && options.layout == .strips && volume.byteCount < contiguousLimit {
+            try AtomicFile.write(to: path) { tmp in try writeImageJ(volume, tmp: tmp, path: path) }
+        } else {
+            try AtomicFile.write(to: path) { tmp in try writeLibTIFF(volume, tmp: tmp, path: path, options: options) }
+        }
+    }
+
+    static func imageJDescription(_ v: Volume, images: Bool) -> String {
+        var d = "ImageJ=1.11a\n"
+        if images && v.shape.z > 1 { d += "images=\(v.shape.z)\nslices=\(v.shape.z)\n" }
+        d += "unit=nm\nspacing=\(formatNumber(v.spacing.z))\nloop=false\n"
+        if v.kind != .image { d += "emsh_kind=\(v.kind.rawValue)\n" }
+        return d
+    }
+
+    /// A rational close to `1 / spacing` (pixels per nm) with a power-of-ten numerator.
+    static func resolutionRational(_ spacing: Double) -> (UInt32, UInt32) {
+        let s = spacing > 0 && spacing.isFinite ? spacing : 1
+        var k = 1_000_000.0
+        while k > 1 && (s * k).rounded() > Double(UInt32.max) { k /= 10 }
+        let den = max(1, min(Double(UInt32.max), (s * k).rounded()))
+        return (UInt32(k), UInt32(den))
+    }
+
+    private static func writeLibTIFF(_ v: Volume, tmp: String, path: String, options: TIFFWriteOptions) throws {
+        let big = v.byteCount > Int(UInt32.max) - (64 << 20)
+        let h = try TIFFHandle(path: tmp, mode: big ? "w8" : "w", reportAs: path)
+        var closed = false
+        defer { if !closed { h.close() } }
+        let t = h.tif
+        let bpp = v.type.byteSize
+        let w = v.shape.x, ht = v.shape.y
+        let sliceBytes = w * ht * bpp
+        let base = v.storage.rawPointer
+        let desc = imageJDescription(v, images: false)
+        var tileBuf: UnsafeMutableRawPointer?
+        defer { tileBuf?.deallocate() }
+        for z in 0..<v.shape.z {
+            try Cancellation.check()
+            var ok = true
+            ok = ok && emsh_tiff_set_u32(t, UInt32(TIFFTAG_IMAGEWIDTH), UInt32(w)) == 1
+            ok = ok && emsh_tiff_set_u32(t, UInt32(TIFFTAG_IMAGELENGTH), UInt32(ht)) == 1
+            ok = ok && emsh_tiff_set_u16(t, UInt32(TIFFTAG_BITSPERSAMPLE), UInt16(bpp * 8)) == 1
+            ok = ok && emsh_tiff_set_u16(t, UInt32(TIFFTAG_SAMPLESPERPIXEL), 1) == 1
+            ok = ok && emsh_tiff_set_u16(t, UInt32(TIFFTAG_SAMPLEFORMAT),
+                                         UInt16(v.type == .f32 ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT)) == 1
+            ok = ok && emsh_tiff_set_u16(t, UInt32(TIFFTAG_PHOTOMETRIC), UInt16(PHOTOMETRIC_MINISBLACK)) == 1
+            ok = ok && emsh_tiff_set_u16(t, UInt32(TIFFTAG_PLANARCONFIG), UInt16(PLANARCONFIG_CONTIG)) == 1
+            ok = ok && emsh_tiff_set_u16(t, UInt32(TIFFTAG_COMPRESSION), options.compression.tag) == 1
+            if options.compression == .lzw || options.compression == .deflate {
+                let predictor = v.type == .f32 ? PREDICTOR_FLOATINGPOINT : PREDICTOR_HORIZONTAL
+                ok = ok && emsh_tiff_set_u16(t, UInt32(TIFFTAG_PREDICTOR), UInt16(predictor)) == 1
+            }
+            let (xn, xd) = resolutionRational(v.spacing.x)
+            let (yn, yd) = resolutionRational(v.spacing.y)
+            ok = ok && emsh_tiff_set_double(t, UInt32(TIFFTAG_XRESOLUTION), Double(xn) / Double(xd)) == 1
+            ok = ok && emsh_tiff_set_double(t, UInt32(TIFFTAG_YRESOLUTION), Double(yn) / Double(yd)) == 1
+            ok = ok && emsh_tiff_set_u16(t, UInt32(TIFFTAG_RESOLUTIONUNIT), UInt16(RESUNIT_NONE)) == 1
+            if z == 0 { ok = ok && emsh_tiff_set_string(t, UInt32(TIFFTAG_IMAGEDESCRIPTION), desc) == 1 }
+            let slice = base + z * sliceBytes
+            switch options.layout {
+            case .strips:
+                // About 256 KiB per strip.
+                let rps = max(1, min(ht, (256 << 10) / max(1, w * bpp)))
+                ok = ok && emsh_tiff_set_u32(t, UInt32(TIFFTAG_ROWSPERSTRIP), UInt32(rps)) == 1
+                if !ok { throw h.fail("cannot set TIFF fields") }
+                var y = 0, s: UInt32 = 0
+                while y < ht {
+                    let r = min(rps, ht - y)
+                    if TIFFWriteEncodedStrip(t, s, slice + y * w * bpp, tmsize_t(r * w * bpp)) < 0 {
+                        throw h.fail("cannot write page \(z)")
+                    }
+                    y += r
+                    s += 1
+                }
+            case .tiles(let side):
+                let tsz = max(16, (side + 15) / 16 * 16)
+                ok = ok && emsh_tiff_set_u32(t, UInt32(TIFFTAG_TILEWIDTH), UInt32(tsz)) == 1
+                ok = ok && emsh_tiff_set_u32(t, UInt32(TIFFTAG_TILELENGTH), UInt32(tsz)) == 1
+                if !ok { throw h.fail("cannot set TIFF fields") }
+                let tileBytes = tsz * tsz * bpp
+                if tileBuf == nil { tileBuf = .allocate(byteCount: tileBytes, alignment: 16) }
+                guard let buf = tileBuf else { continue }
+                var ty = 0
+                while ty < ht {
+                    var tx = 0
+                    while tx < w {
+                        buf.initializeMemory(as: UInt8.self, repeating: 0, count: tileBytes)
+                        let cw = min(tsz, w - tx) * bpp
+                        for r in 0..<min(tsz, ht - ty) {
+                            (buf + r * tsz * bpp).copyMemory(from: slice + ((ty + r) * w + tx) * bpp, byteCount: cw)
+                        }
+                        let tile = TIFFComputeTile(t, UInt32(tx), UInt32(ty), 0, 0)
+                        if TIFFWriteEncodedTile(t, tile, buf, tmsize_t(tileBytes)) < 0 { throw h.fail("cannot write page \(z)") }
+                        tx += tsz
+                    }
+                    ty += tsz
+                }
+            }
+            if TIFFWriteDirectory(t) != 1 { throw h.fail("cannot write page \(z)") }
+        }
+        let before = h.errorCount
+        h.close()
+        closed = true
+        if h.errorCount > before { throw h.fail("cannot finish the TIFF file") }
+    }
+
+    /// Uncompressed little-endian classic TIFF in ImageJ's layout:
+    /// header, IFD 0 (+ description, resolutions), all pixel data, then IFDs 1..n-1.
+    private static func writeImageJ(_ v: Volume, tmp: String, path: String) throws {
+        let n = v.shape.z, w = v.shape.x, h = v.shape.y, bpp = v.type.byteSize
+        let sliceBytes = w * h * bpp
+        let desc = Array(imageJDescription(v, images: true).utf8) + [0]
+        let (xn, xd) = resolutionRational(v.spacing.x)
+        let (yn, yd) = resolutionRational(v.spacing.y)
+
+        let entries0 = 15, entries = 14
+        let ifd0Size = 2 + entries0 * 12 + 4
+        let ifdSize = 2 + entries * 12 + 4
+        let resOffset0 = 8 + ifd0Size
+        let descOffset = resOffset0 + 16
+        var dataOffset = descOffset + desc.count
+        dataOffset = (dataOffset + 15) / 16 * 16
+        let dataEnd = dataOffset + n * sliceBytes
+        // Later IFDs each followed by their own 16 bytes of resolution rationals.
+        func ifdOffset(_ z: Int) -> Int { z == 0 ? 8 : dataEnd + (z - 1) * (ifdSize + 16) }
+
+        func ifd(_ z: Int) -> [UInt8] {
+            var b: [UInt8] = []
+            let count = z == 0 ? entries0 : entries
+            b.reserveCapacity(2 + count * 12 + 4 + 16)
+            func u16(_ x: Int) { b.append(UInt8(x & 0xff)); b.append(UInt8((x >> 8) & 0xff)) }
+            func u32(_ x: Int) { for k in 0..<4 { b.append(UInt8((x >> (8 * k)) & 0xff)) } }
+            func entry(_ tag: Int, _ type: Int, _ cnt: Int, _ value: Int) {
+                u16(tag); u16(type); u32(cnt)
+                if type == 3 && cnt == 1 { u16(value); u16(0) } else { u32(value) }
+            }
+            let resOffset = z == 0 ? resOffset0 : ifdOffset(z) + ifdSize
+            u16(count)
+            entry(254, 4, 1, 0)                                     // NewSubfileType
+            entry(256, 4, 1, w)                                     // ImageWidth
+            entry(257, 4, 1, h)                                     // ImageLength
+            entry(258, 3, 1, bpp * 8)                               // BitsPerSample
+            entry(259, 3, 1, 1)                                     // Compression: none
+            entry(262, 3, 1, 1)                                     // Photometric: MinIsBlack
+            if z == 0 { entry(270, 2, desc.count, descOffset) }     // ImageDescription
+            entry(273, 4, 1, dataOffset + z * sliceBytes)          // StripOffsets
+            entry(277, 3, 1, 1)                                     // SamplesPerPixel
+            entry(278, 4, 1, h)                                     // RowsPerStrip
+            entry(279, 4, 1, sliceBytes)                            // StripByteCounts
+            entry(282, 5, 1, resOffset)                             // XResolution
+            entry(283, 5, 1, resOffset + 8)                         // YResolution
+            entry(296, 3, 1, 1)                                     // ResolutionUnit: none
+            entry(339, 3, 1, v.type == .f32 ? 3 : 1)                // SampleFormat
+            u32(z + 1 < n ? ifdOffset(z + 1) : 0)
+            u32(Int(xn)); u32(Int(xd)); u32(Int(yn)); u32(Int(yd))
+            return b
+        }
+
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 { throw IOError(path, "cannot create file: \(errnoMessage())") }
+        defer { close(fd) }
+        func put(_ p: UnsafeRawPointer, _ count: Int) throws {
+            var done = 0
+            while done < count {
+                let r = Glibc.write(fd, p + done, min(count - done, 1 << 30))
+                if r < 0 {
+                    if errno == EINTR { continue }
+                    throw IOError(path, "cannot write: \(errnoMessage())")
+                }
+                done += r
+            }
+        }
+        var head: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0]
+        head += ifd(0)
+        head += desc
+        head += [UInt8](repeating: 0, count: dataOffset - head.count)
+        try head.withUnsafeBytes { if let p = $0.baseAddress { try put(p, $0.count) } }
+        let base = UnsafeRawPointer(v.storage.rawPointer)
+        for z in 0..<n {
+            try Cancellation.check()
+            try put(base + z * sliceBytes, sliceBytes)
+        }
+        if n > 1 {
+            var tail: [UInt8] = []
+            tail.reserveCapacity((n - 1) * (ifdSize + 16))
+            for z in 1..<n { tail += ifd(z) }
+            try tail.withUnsafeBytes { if let p = $0.baseAddress { try put(p, $0.count) } }
+        }
+    }
+}
+
+/// Shortest decimal form: 50 → "50", 7.5 → "7.5".
+func formatNumber(_ v: Double) -> String {
+    if v.isFinite && v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
+    return "\(v)"
+}
+
+extension VoxelStorage {
+    var u8Buffer: VoxelBuffer<UInt8>? { if case .u8(let b) = self { b } else { nil } }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Kernels
+
+/// A fresh temporary folder, removed when the returned object is released.
+final class TempDir {
+    let path: String
+    init() {
+        let base = NSTemporaryDirectory() + "emsh-io-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        path = base
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64).
+struct Rng {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A volume of the given type filled with deterministic values covering the type's range.
+func randomVolume(_ type: VoxelType, shape: Shape, seed: UInt64) -> Volume {
+    var rng = Rng(seed)
+    let v = Volume(zeros: shape, type: type)
+    switch v.storage {
+    case .u8(let b): for i in 0..<b.count { b.pointer[i] = UInt8(truncatingIfNeeded: rng.next()) }
+    case .u16(let b): for i in 0..<b.count { b.pointer[i] = UInt16(truncatingIfNeeded: rng.next()) }
+    case .u32(let b): for i in 0..<b.count { b.pointer[i] = UInt32(truncatingIfNeeded: rng.next()) }
+    case .f32(let b):
+        for i in 0..<b.count { b.pointer[i] = Float(Int64(bitPattern: rng.next() >> 20)) / 3.7e9 }
+        if b.count > 2 { b.pointer[0] = -0.0; b.pointer[1] = .infinity }
+    }
+    return v
+}
+
+/// Bytes of a volume's storage, for exact comparison.
+func bytes(of v: Volume) -> [UInt8] {
+    Array(UnsafeRawBufferPointer(start: v.storage.rawPointer, count: v.byteCount))
+}
+
+func readFile(_ path: String) -> [UInt8] { (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))) ?? [] }
+func writeFile(_ path: String, _ bytes: [UInt8]) { try? Data(bytes).write(to: URL(fileURLWithPath: path)) }
+
+/// The message of the error `body` throws (nil when it does not throw).
+func errorText(_ body: () throws -> Void) -> String? {
+    do { try body(); return nil } catch { return "\(error)" }
+}
+
+/// The package root, from this file's path.
+let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+let realData = packageRoot + "/../shared/data/sbem-mito"
+let hasRealData = FileManager.default.fileExists(atPath: realData + "/train/labels")

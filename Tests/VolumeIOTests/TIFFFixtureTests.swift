@@ -1,0 +1,45 @@
+import Foundation
+import Kernels
+import Testing
+@testable import VolumeIO
+
+/// TIFFs written by an independent writer (tifffile); see Tests/Fixtures/tiff/README.md.
+@Suite struct TIFFFixtureTests {
+    static let dir = packageRoot + "/Tests/Fixtures/tiff/"
+    static let shape = Shape(z: 3, y: 20, x: 30)
+
+    func load(_ name: String) throws -> Volume {
+        let v = try TIFF.read(paths: [Self.dir + name])
+        #expect(v.shape == Self.shape)
+        return v
+    }
+
+    @Test func imageJMicronSpacingBecomesNanometres() throws {
+        let v = try load("imagej_u16_micron.tif")
+        #expect(v.spacing == Spacing(x: 7.5, y: 7.5, z: 50))
+        #expect(v.u16?.array == (0..<Self.shape.count).map { UInt16(($0 * 1237) % 65536) })
+    }
+
+    @Test func lzwWithPredictor() throws {
+        #expect(try load("lzw_pred_u8.tif").u8?.array == (0..<Self.shape.count).map { UInt8(($0 * 37) % 256) })
+    }
+
+    @Test func bigEndianPackBitsU32() throws {
+        let v = try load("bigendian_u32.tif")
+        #expect(v.kind == .labels)
+        #expect(v.u32?.array == (0..<Self.shape.count).map { UInt32($0 * 100003) })
+    }
+
+    @Test func bigTIFF() throws {
+        #expect(try load("bigtiff_u8.tif").u8?.array == (0..<Self.shape.count).map { UInt8(($0 * 37) % 256) })
+    }
+
+    @Test func deflateTilesF32() throws {
+        let v = try load("deflate_tiles_f32.tif")
+        var sum: UInt64 = 0
+        for (k, b) in bytes(of: v).enumerated() { sum &+= UInt64(b) &* UInt64(k + 1) }
+        #expect(sum == 3185733632)
+        // Spot value: voxel 1 = float32(sin(0.1) * 1000) = 99.83342
+        #expect(abs(v.value(z: 0, y: 0, x: 1) - 99.83342) < 1e-4)
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Image I/O: emsh against Pillow and tifffile on the same files in the same run.
+#   emsh: decode the 20 training PNGs; write and read them as one multipage TIFF (uncompressed and deflate).
+#   peers: Pillow decode of the same PNGs; tifffile write + read of the same stack.
+#   check: tifffile reads the TIFF emsh wrote with the spacing emsh gave it (7.5 × 7.5 × 50 nm),
+#          and with exactly the pixels Pillow reads from the PNGs.
+# Each emsh figure is the best of 3 runs of `emsh -c`, minus the best of 3 runs of an empty
+# `emsh -c` (process start-up); the 2 cores are shared, so figures are noisy while anything else runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+EMSH=${EMSH:-$PWD/.build/release/emsh}
+PY=${BENCH_VENV:-$PWD/.venv-bench}/bin/python
+DATA=${EMSH_BENCH_DATA:-$PWD/../shared/data/sbem-mito}
+OUT=$(mktemp -d /tmp/emsh-bench-io.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+
+if [ ! -d "$DATA/train/images" ]; then echo "io: skip (no data at $DATA)"; exit 0; fi
+"$PY" -c 'import PIL, tifffile, numpy' 2>/dev/null || "$PY" -m pip install -q pillow tifffile numpy
+
+best3() {  # best wall time in seconds of 3 runs of: emsh -c "$1"
+  local best=""
+  for _ in 1 2 3; do
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$EMSH" -c "$1" >/dev/null
+    t1=$(date +%s.%N)
+    best=$(awk -v a="$t0" -v b="$t1" -v c="$best" 'BEGIN { d = b - a; if (c == "" || d < c) print d; else print c }')
+  done
+  echo "$best"
+}
+
+IMAGES="$DATA/train/images/*.png"
+base=$(best3 '1')
+line() { awk -v n="$1" -v t="$2" -v b="$base" 'BEGIN { printf "emsh %s %.4f s\n", n, (t - b > 0 ? t - b : 0) }'; }
+
+t=$(best3 "v = load \"$IMAGES\"")
+line png_decode_20 "$t"
+t_load=$t
+t=$(best3 "v = load \"$IMAGES\" --spacing [7.5, 7.5, 50]; save \$v $OUT/emsh.tif")
+line tiff_write_20 "$(awk -v a="$t" -v b="$t_load" -v s="$base" 'BEGIN { print a - b + s }')"
+t=$(best3 "v = load $OUT/emsh.tif")
+line tiff_read_20 "$t"
+t=$(best3 "v = load \"$IMAGES\"; save \$v $OUT/emsh_deflate.tif --compress deflate")
+line tiff_deflate_write_20 "$(awk -v a="$t" -v b="$t_load" -v s="$base" 'BEGIN { print a - b + s }')"
+t=$(best3 "v = load $OUT/emsh_deflate.tif")
+line tiff_deflate_read_20 "$t"
+
+"$PY" scripts/bench.d/io_peer.py time "$DATA" "$OUT"
+"$PY" scripts/bench.d/io_peer.py check "$OUT/emsh.tif" 7.5 7.5 50
+"$PY" scripts/bench.d/io_peer.py same "$OUT/emsh.tif" "$IMAGES"
+"$PY" scripts/bench.d/io_peer.py same "$OUT/emsh_deflate.tif" "$IMAGES"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Intensity kernels: emsh against numpy on the same 20 training slices (20×1024×1024 u8) in the same run.
+#   emsh: histogram + per-slice peaks + normalize (`normalize $v --to [162.99, 187.51]` detects the
+#         peaks of every slice itself), and the phantom of issue 3 (`phantom --size [64, 512, 512]`).
+#   numpy: np.bincount per slice + the same piecewise-linear map through a 256-entry table per slice.
+# Each emsh figure is the best of several `time (...)` runs inside one emsh process (loading and
+# start-up are not counted); `time` reports wall time with 3 decimals, so sub-millisecond figures
+# are coarse. The 2 cores are shared: figures are noisy while anything else runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+EMSH=${EMSH:-$PWD/.build/release/emsh}
+PY=${BENCH_VENV:-$PWD/.venv-bench}/bin/python
+DATA=${EMSH_BENCH_DATA:-$PWD/../shared/data/sbem-mito}
+"$PY" -c 'import PIL, numpy' 2>/dev/null || "$PY" -m pip install -q pillow numpy
+
+best3() {  # best wall time in seconds of 3 runs of: emsh -c "$1"
+  local best=""
+  for _ in 1 2 3; do
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$EMSH" -c "$1" >/dev/null
+    t1=$(date +%s.%N)
+    best=$(awk -v a="$t0" -v b="$t1" -v c="$best" 'BEGIN { d = b - a; if (c == "" || d < c) print d; else print c }')
+  done
+  echo "$best"
+}
+
+# best of N `time (...)` lines printed by one emsh process (seconds)
+best_time() { "$EMSH" -c "$1" 2>/dev/null | awk '/^time:/ { t = $2; if (b == "" || t < b) b = t } END { print b }'; }
+
+t=$(best_time 'for i in [1, 2, 3] { time (phantom --size [64, 512, 512] --drift 0.1) }')
+echo "emsh phantom_64x512x512 $t s (goal < 2 s)"
+
+if [ ! -d "$DATA/train/images" ]; then echo "volume: skip the real-data figures (no data at $DATA)"; exit 0; fi
+IMAGES="$DATA/train/images/*.png"
+REPS='[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]'
+t=$(best_time "v = load \"$IMAGES\"; for i in $REPS { time (histogram \$v) }")
+awk -v d="$t" 'BEGIN { printf "emsh histogram_20 %.4f s = %.2f GB/s\n", d, 20 * 1048576 / d / 1e9 }'
+t=$(best_time "v = load \"$IMAGES\"; for i in $REPS { time (normalize \$v --to [162.99, 187.51]) }")
+awk -v d="$t" 'BEGIN { printf "emsh histogram+peaks+normalize_20 %.4f s = %.2f GB/s (goal >= 2 GB/s)\n", d, 20 * 1048576 / d / 1e9 }'
+"$PY" scripts/bench.d/volume_peer.py "$DATA"
