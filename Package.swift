@@ -35,9 +35,7 @@ let package = Package(
         .target(name: "Commands", dependencies: ["Runtime", "Kernels", "VolumeIO", "Learning"]),
         // REPL, completion, journal, script runner, CLI.
         .target(name: "Shell", dependencies: ["Language", "Commands", "Runtime", "CReadline"]),
-        // Release: the Swift runtime and Foundation linked statically (start-up: ~8 ms less dynamic loading per run).
-        .executableTarget(name: "emsh", dependencies: ["Shell"],
-                          linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
+        .executableTarget(name: "emsh", dependencies: ["Shell"]),
 
         // Fuzzing: the targets as a library (replayed by a test), and a libFuzzer driver (scripts/fuzz).
         .target(name: "CFuzzer"),

@@ -137,29 +137,13 @@ func byteSize(_ bytes: Int) -> String {
 
 enum FileListing {
     static func list(_ pattern: String?) throws -> [String] {
-        let p = pattern.map(expandHome)
-        if p == nil || isDirectory(p!) {
-            let dir = p ?? "."
-            guard let d = opendir(dir) else {
-                throw EmshError(.io, "ls: cannot list \(dir): \(errnoText())")
-            }
-            defer { closedir(d) }
-            var names: [String] = []
-            while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name.hasPrefix(".") { continue }
-                let full = dir == "." ? name : (dir.hasSuffix("/") ? dir + name : dir + "/" + name)
-                names.append(isDirectory(full) ? name + "/" : name)
-            }
-            return names.sorted()
-        }
+        let p = pattern.map(expandHome) ?? "."
+        if isDirectory(p) { return try folder(p) }
         var g = glob_t()
         defer { globfree(&g) }
-        let rc = glob(p!, 0, nil, &g)
-        if rc == GLOB_NOMATCH { throw EmshError(.io, "ls: nothing matches \(p!)") }
-        guard rc == 0 else { throw EmshError(.io, "ls: cannot list \(p!)") }
+        let rc = glob(p, 0, nil, &g)
+        if rc == GLOB_NOMATCH { throw EmshError(.io, "ls: nothing matches \(p)") }
+        guard rc == 0 else { throw EmshError(.io, "ls: cannot list \(p)") }
         var names: [String] = []
         for i in 0..<Int(g.gl_pathc) {
             guard let c = g.gl_pathv[i] else { continue }
@@ -167,6 +151,24 @@ enum FileListing {
             names.append(isDirectory(s) ? s + "/" : s)
         }
         return names
+    }
+
+    /// The visible entries of a folder, sorted; folders end in `/`.
+    static func folder(_ dir: String) throws -> [String] {
+        guard let d = opendir(dir) else {
+            throw EmshError(.io, "ls: cannot list \(dir): \(errnoText())")
+        }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasPrefix(".") { continue }
+            let full = dir == "." ? name : (dir.hasSuffix("/") ? dir + name : dir + "/" + name)
+            names.append(isDirectory(full) ? name + "/" : name)
+        }
+        return names.sorted()
     }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -39,6 +39,18 @@ typealias Eval = (Frame) throws -> Value
 enum Flow { case next, breakLoop, continueLoop, returned }
 typealias Exec = (Frame) throws -> Flow
 
+/// A statement in a block. The wrapper keeps the closure at its natural abstraction inside arrays
+/// (an array of bare closures calls each through a reabstraction thunk that retains its context).
+struct ExecItem {
+    let run: Exec
+}
+
+/// One `if`/`else if` branch.
+struct Branch {
+    let condition: (Frame) throws -> Bool
+    let body: [ExecItem]
+}
+
 /// A global variable's storage: one cell for the interpreter's lifetime.
 final class GlobalSlot {
     let name: String
@@ -60,7 +72,7 @@ final class Function {
     let parameters: [String]
     let localNames: [String]
     let location: SourceLocation
-    var body: [Exec] = []
+    var body: [ExecItem] = []
     init(name: String, parameters: [String], localNames: [String], location: SourceLocation) {
         self.name = name; self.parameters = parameters; self.localNames = localNames; self.location = location
     }
@@ -115,8 +127,8 @@ extension Interpreter {
         }
     }
 
-    func compileBlock(_ body: [Stmt], _ scope: Scope) throws -> [Exec] {
-        try body.map { try compile($0, scope) }
+    func compileBlock(_ body: [Stmt], _ scope: Scope) throws -> [ExecItem] {
+        try body.map { ExecItem(run: try compile($0, scope)) }
     }
 
     func compile(_ s: Stmt, _ scope: Scope) throws -> Exec {
@@ -171,11 +183,11 @@ extension Interpreter {
                 return .next
             }
         case .ifElse(let branches, let otherwise, _):
-            let conds = try branches.map { (try compileCondition($0.0, scope), try compileBlock($0.1, scope)) }
+            let conds = try branches.map { Branch(condition: try compileCondition($0.0, scope), body: try compileBlock($0.1, scope)) }
             let other = try otherwise.map { try compileBlock($0, scope) }
             return { fr in
-                for (c, body) in conds where try c(fr) {
-                    return try runBlock(body, fr)
+                for branch in conds where try branch.condition(fr) {
+                    return try runBlock(branch.body, fr)
                 }
                 if let other { return try runBlock(other, fr) }
                 return .next
@@ -455,9 +467,9 @@ extension Interpreter {
 }
 
 @inline(__always)
-func runBlock(_ body: [Exec], _ fr: Frame) throws -> Flow {
+func runBlock(_ body: [ExecItem], _ fr: Frame) throws -> Flow {
     for s in body {
-        let f = try s(fr)
+        let f = try s.run(fr)
         if case .next = f { continue }
         return f
     }

@@ -115,8 +115,9 @@ public struct Arguments: Sendable {
     public func range(_ name: String, count: Int) throws -> Range<Int> {
         let parts = try list(name)
         func resolve(_ v: Value, _ fallback: Int) -> Int {
-            guard case .number(let n) = v else { return fallback }
-            let i = Int(n)
+            guard case .number(let n) = v, n.isFinite else { return fallback }
+            // Clamp before converting: a huge number must not trap.
+            let i = Int(max(-1e15, min(1e15, n.rounded(.towardZero))))
             return i < 0 ? count + i : i
         }
         let a = resolve(parts.first ?? .null, 0), b = resolve(parts.count > 1 ? parts[1] : .null, count)

@@ -54,8 +54,10 @@ final class REPL {
             let input = pending
             pending = ""
             if input.trimmingSpaces.isEmpty { continue }
-            LineEditor.addHistory(input)
-            history.append(input)
+            if history.entries.last != input {
+                LineEditor.addHistory(input)
+                history.append(input)
+            }
             if let code = execute(input) { return code }
         }
     }

@@ -139,6 +139,7 @@ func sourceSearchPath() throws {
     let (i, _, _) = fresh()
     let dir = "/tmp/emsh-lang-test-\(getpidValue())"
     try? FileManagerShim.makeDirectory(dir)
+    defer { FileManagerShim.remove(dir) }
     try FileManagerShim.write("libx = 42\n", to: dir + "/mylib.ems")
     i.searchPaths = [dir]
     _ = try i.run("source mylib", file: "t.ems")
