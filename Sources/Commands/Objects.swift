@@ -40,6 +40,7 @@ let objectCommands: [Command] = [
         at least --h nm (h-maxima: plateaus and ridges give one seed), grown by the same flood.
         The method defaults to contour when --contour is given and to distance otherwise. --2d splits every
         slice on its own. A mask component no seed reaches keeps one label. Labels in scan order.
+        --min-voxels N then drops objects of fewer than N voxels and renumbers the rest.
         """,
         positionals: [.positional("mask", .mask, "the objects' mask")],
         options: [
@@ -48,11 +49,13 @@ let objectCommands: [Command] = [
             .option("sigma", .number, "contour method: the blur's sigma in x voxels", default: .number(1)),
             .option("h", .number, "distance method: minimum dynamic of a seed in nm (default 2 × the x spacing)"),
             .flag("2d", "split every slice on its own"),
+            .option("min-voxels", .int, "drop objects smaller than this many voxels (specks of a prediction)", default: .number(0)),
         ],
         examples: [
             Example("p = phantom --size [6, 96, 96]; split $p.mask --contour $p.contour", "the thesis's method on the phantom",
                     expect: "labels"),
             Example("p = phantom --size [6, 96, 96]; split $p.mask --method distance", "without a contour"),
+            Example("p = phantom --size [6, 96, 96]; split ($p.mask > 0) --min-voxels 500", "objects of at least 500 voxels"),
         ],
         run: { args, _ in
             let m = try args.volume("mask")
@@ -70,7 +73,10 @@ let objectCommands: [Command] = [
                 h = try args.number("h")
                 guard let hv = h, hv >= 0, hv.isFinite else { throw args.error("h", "h must be ≥ 0") }
             }
-            return .volume(try split(m, contour: contour, method: method, sigma: sigma, h: h, twoD: args.flag("2d")).labels)
+            let minVoxels = try args.int("min-voxels")
+            guard minVoxels >= 0 else { throw args.error("min-voxels", "min-voxels must be ≥ 0, got \(minVoxels)") }
+            let labels = try split(m, contour: contour, method: method, sigma: sigma, h: h, twoD: args.flag("2d")).labels
+            return .volume(minVoxels > 1 ? try removeSmallObjects(labels, minVoxels: minVoxels).labels : labels)
         }
     ),
     Command(
