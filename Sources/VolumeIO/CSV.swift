@@ -23,6 +23,21 @@ public enum CSV {
     }
 
     static func parse(_ input: [UInt8], name: String) throws -> Table {
+        // Refuse bytes that are not UTF-8 (a binary file behind a .csv name) instead of
+        // silently replacing them: name the line of the first bad byte.
+        if String(validating: input, as: UTF8.self) == nil {
+            var decoder = UTF8()
+            var bytes = input.makeIterator()
+            var line = 1
+            decoding: while true {
+                switch decoder.decode(&bytes) {
+                case .scalarValue(let c): if c == "\n" { line += 1 }
+                case .emptyInput: break decoding
+                case .error: break decoding
+                }
+            }
+            throw IOError(name, "line \(line): not UTF-8 text (is this a CSV file?)")
+        }
         var rows: [[String]] = []
         var rowLines: [Int] = []
         var field: [UInt8] = []

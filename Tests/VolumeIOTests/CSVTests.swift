@@ -53,3 +53,11 @@ import Testing
         #expect(t.names == ["a", "b"] && t.rowCount == 0)
     }
 }
+
+@Test func csvRefusesInvalidUTF8NamingTheLine() {
+    let bytes: [UInt8] = Array("a,b\n1,2\n".utf8) + [0xff, 0xfe, 0x2c, 0x33, 0x0a]
+    #expect(throws: IOError.self) { _ = try CSV.parse(bytes, name: "bad.csv") }
+    do { _ = try CSV.parse(bytes, name: "bad.csv"); Issue.record("accepted") } catch {
+        #expect("\(error)" == "bad.csv: line 3: not UTF-8 text (is this a CSV file?)")
+    }
+}
