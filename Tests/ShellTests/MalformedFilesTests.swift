@@ -19,9 +19,6 @@ struct MalformedFilesTests {
         return names.filter { !$0.hasPrefix(".") && $0 != "make.py" }.sorted()
     }()
 
-    /// Corpus files a loader currently accepts although it should refuse them (reported, not yet fixed).
-    static let knownAccepted: Set<String> = []
-
     @Test("The corpus holds at least 30 small malformed files of every kind")
     func corpusIsThere() throws {
         #expect(MalformedFilesTests.corpus.count >= 30, "only \(MalformedFilesTests.corpus.count) files in \(MalformedFilesTests.corpusFolder)")
@@ -38,19 +35,12 @@ struct MalformedFilesTests {
     @Test("Loading a malformed file exits 1 with an error naming it, without a crash or a hang",
           arguments: MalformedFilesTests.corpus)
     func loadIsRefused(_ name: String) throws {
-        let check = {
-            let r = try runWithTimeout(fixture: name, seconds: 5)
-            #expect(!r.timedOut, "\(name): still running after 5 s (killed)")
-            #expect(r.signal == nil, "\(name): emsh died of signal \(r.signal ?? 0); stderr: \(r.stderr)")
-            #expect(r.status == 1, "\(name): exit status \(r.status.map(String.init) ?? "none"), expected 1; stderr: \(r.stderr)")
-            let errorLines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
-            #expect(errorLines.contains { $0.contains(name) }, "\(name): no `error:` line naming the file; stderr: \(r.stderr)")
-        }
-        if MalformedFilesTests.knownAccepted.contains(name) {
-            try withKnownIssue("\(name) is accepted by its loader") { try check() }
-        } else {
-            try check()
-        }
+        let r = try runWithTimeout(fixture: name, seconds: 5)
+        #expect(!r.timedOut, "\(name): still running after 5 s (killed)")
+        #expect(r.signal == nil, "\(name): emsh died of signal \(r.signal ?? 0); stderr: \(r.stderr)")
+        #expect(r.status == 1, "\(name): exit status \(r.status.map(String.init) ?? "none"), expected 1; stderr: \(r.stderr)")
+        let errorLines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        #expect(errorLines.contains { $0.contains(name) }, "\(name): no `error:` line naming the file; stderr: \(r.stderr)")
     }
 
     @Test("SIGKILL after 5 statements: all 5 are in the session journal")
