@@ -3,7 +3,7 @@ import Runtime
 /// Every command of emsh: the one list. Each topic file declares its own array.
 public let allCommands: [Command] =
     languageCommands + mathCommands + lookingCommands + sessionCommands + fileCommands
-    + volumeCommands + intensityCommands + dataCommands
+    + volumeCommands + intensityCommands + dataCommands + tableCommands
     + learningCommands + evaluationCommands + objectCommands + plotCommands
 
 /// The registry an interpreter uses.
