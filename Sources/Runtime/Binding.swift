@@ -139,7 +139,7 @@ public enum Coercion {
             return .volume(try VolumeConversion.toMask(vol))
         case .labels:
             guard case .volume(let vol) = v else { return nil }
-            guard let l = VolumeConversion.toLabels(vol) else { return nil }
+            guard let l = try VolumeConversion.toLabels(vol) else { return nil }
             return .volume(l)
         case .probability:
             guard case .volume(let vol) = v else { return nil }

@@ -134,26 +134,7 @@ public enum VolumeIO {
     }
 
     /// Non-zero → 1, as a u8 volume of kind `.mask` (same shape and spacing).
-    public static func binarize(_ v: Volume) throws -> Volume {
-        try checkMemory(v.count, what: "a \(v.shape) mask", path: "")
-        let out = VoxelBuffer<UInt8>(uninitialized: v.count)
-        let dst = out.pointer
-        let plane = max(1, v.shape.sliceCount)
-        let slices = v.count / plane
-        func run<T: Equatable & Sendable>(_ src: UnsafeMutablePointer<T>, _ zero: T) {
-            parallelFor(slices) { z in
-                let o = z * plane
-                for i in o..<(o + plane) { dst[i] = src[i] == zero ? 0 : 1 }
-            }
-        }
-        switch v.storage {
-        case .u8(let b): run(b.pointer, 0)
-        case .u16(let b): run(b.pointer, 0)
-        case .u32(let b): run(b.pointer, 0)
-        case .f32(let b): run(b.pointer, 0)
-        }
-        return Volume(shape: v.shape, spacing: v.spacing, kind: .mask, storage: .u8(out))
-    }
+    public static func binarize(_ v: Volume) throws -> Volume { try Kernels.binarize(v) }
 }
 
 /// Lower-cased extension without the dot ("" when none).
