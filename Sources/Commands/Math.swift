@@ -48,7 +48,7 @@ let mathCommands: [Command] = [
             switch args["text"] {
             case .number(let n)?: return .number(n)
             case .string(let s)?:
-                guard let n = Double(s.trimmingCharacters(" ")) else { throw args.error("text", "'\(s)' is not a number") }
+                guard let n = Double(s.trimming(" ")) else { throw args.error("text", "'\(s)' is not a number") }
                 return .number(n)
             case let v?: throw args.error("text", "expects a string or a number, got a \(v.typeName)", kind: .type)
             case nil: return .null
@@ -56,12 +56,3 @@ let mathCommands: [Command] = [
         }
     ),
 ]
-
-extension String {
-    fileprivate func trimmingCharacters(_ set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
-    }
-}

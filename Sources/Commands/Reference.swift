@@ -10,7 +10,7 @@ public func commandReference(_ commands: [Command] = allCommands) -> String {
         out += "### \(topic)\n\n"
         for c in commands where c.topic == topic {
             out += "#### `\(c.name)`\n\n\(c.summary)\n\n    \(c.usage)\n\n"
-            let help = c.help.trimmingCharacters(in: " \n")
+            let help = c.help.trimming(" \n")
             if !help.isEmpty { out += help + "\n\n" }
             let params = c.positionals + c.options
             if !params.isEmpty {
@@ -34,11 +34,4 @@ public func commandReference(_ commands: [Command] = allCommands) -> String {
 
 extension String {
     fileprivate var replacingPipes: String { String(flatMap { $0 == "|" ? ["\\", "|"] : [$0] }) }
-
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
-    }
 }
