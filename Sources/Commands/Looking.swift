@@ -225,6 +225,24 @@ enum ShowRender {
         return k
     }
 
+    /// Colour codes only for a terminal that wants them: piped output and NO_COLOR get characters;
+    /// EMSH_COLOR=always|never overrides both.
+    static var plainText: Bool {
+        if let c = getenv("EMSH_COLOR") {
+            switch String(cString: c) {
+            case "always": return false
+            case "never": return true
+            default: break
+            }
+        }
+        if let n = getenv("NO_COLOR"), n.pointee != 0 { return true }
+        return isatty(1) != 1
+    }
+
+    /// A character ramp from dark to bright, and one character per label id, for plain output.
+    static let ramp = Array(" .:-=+*#%@")
+    static let labelGlyphs = Array("123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
     /// True colour when the terminal advertises it.
     static var trueColour: Bool {
         guard let c = getenv("COLORTERM") else { return false }
@@ -292,6 +310,29 @@ enum ShowRender {
         func same(_ a: (Int, Int, Int)?, _ b: (Int, Int, Int)) -> Bool {
             guard let a else { return false }
             return a == b
+        }
+        if plainText {
+            // One character per two pixel rows, as the half-block picture: terminal cells are about twice as tall as wide.
+            var r = 0
+            while r < pixelRows {
+                var line = ""
+                for c in 0..<cols {
+                    let i = r * cols + c
+                    if labels {
+                        let id = labelCells[i]
+                        line.append(id == 0 ? " " : labelGlyphs[Int((id - 1) % UInt32(labelGlyphs.count))])
+                        continue
+                    }
+                    var x = cells[i].isFinite ? cells[i] : lo
+                    if r + 1 < pixelRows { x = (x + (cells[i + cols].isFinite ? cells[i + cols] : lo)) / 2 }
+                    let g = Int(((x - lo) / (hi - lo) * Double(ramp.count - 1)).rounded())
+                    line.append(ramp[Swift.max(0, Swift.min(ramp.count - 1, g))])
+                }
+                while line.last == " " { line.removeLast() }
+                out += line + "\n"
+                r += 2
+            }
+            return out
         }
         var r = 0
         while r < pixelRows {

@@ -6,7 +6,7 @@ import Commands
 import Kernels
 
 /// `show`, `info` and `ls` on small hand-made values.
-@Suite struct LookingTests {
+@Suite(.serialized) struct LookingTests {
     func run(_ code: String, _ vars: [String: Value] = [:]) throws -> String {
         let out = OutputBuffer()
         let interp = Interpreter(registry: makeRegistry(), write: { out.append($0) }, warn: { out.append($0) })
@@ -36,6 +36,8 @@ import Kernels
     }
 
     @Test func showDrawsTheSliceWithHalfBlocks() throws {
+        setenv("EMSH_COLOR", "always", 1)
+        defer { unsetenv("EMSH_COLOR") }
         let text = try run("show $v --z 1", ["v": .volume(tiny)])
         let lines = text.split(separator: "\n")
         #expect(lines[0].hasPrefix("slice 1 of 2"))
@@ -46,6 +48,23 @@ import Kernels
         // The darkest voxel (100, top-left) is black, the brightest (170, bottom-right) white.
         #expect(lines[1].hasPrefix("\u{1B}[38;5;16m"))
         #expect(lines[1].hasSuffix("\u{1B}[48;5;231m▀\u{1B}[0m"))
+    }
+
+    @Test func showWithoutColourDrawsCharacters() throws {
+        setenv("EMSH_COLOR", "never", 1)
+        defer { unsetenv("EMSH_COLOR") }
+        let text = try run("show $v --z 0", ["v": .volume(tiny)])
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(!text.contains("\u{1B}"))
+        // One line for the two pixel rows, each column the mean of its two voxels on the ramp " .:-=+*#%@"
+        // over the window 0..70: (0+40)/2 = 20 → 20/70·9 = 2.57 → "-", then 30 → "=", 40 → "+", 50 → "*".
+        #expect(lines[1] == "-=+*")
+        let labels = Volume(shape: tiny.shape, kind: .labels, storage: .u32(VoxelBuffer<UInt32>([0, 1, 2, 0, 3, 3, 0, 0,
+                                                                                              0, 0, 0, 0, 0, 0, 0, 0])))
+        let lab = try run("show $l --z 0", ["l": .volume(labels)])
+        // Labels: the first pixel row's ids 0, 1, 2, 0 as " ", "1", "2", " " (trailing blanks trimmed).
+        #expect(!lab.contains("\u{1B}"))
+        #expect(lab.split(separator: "\n", omittingEmptySubsequences: false)[1] == " 12")
     }
 
     @Test func showRejectsASliceOutOfRange() {
