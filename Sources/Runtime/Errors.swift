@@ -1,4 +1,4 @@
-/// A place in a source text: file name (`<repl>`, `<-c>` or a path), 1-based line and column.
+/// A place in a source text: file name (`<repl:N>` for the N-th REPL input, `<-c>` or a path), 1-based line and column.
 public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int

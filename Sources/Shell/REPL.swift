@@ -10,6 +10,9 @@ import Kernels
 final class REPL {
     let engine: Engine
     let history: HistoryFile
+    /// Inputs read so far: each is its own source (`<repl:N>`), so an error inside a function defined by an
+    /// earlier input quotes that input's line.
+    private var inputCount = 0
     static let prompt = "emsh> "
     static let continuation = "  ...> "
 
@@ -66,7 +69,8 @@ final class REPL {
     func execute(_ input: String) -> Int32? {
         let program: Program
         do {
-            program = try interpreter.parse(input, file: "<repl>")
+            inputCount += 1
+            program = try interpreter.parse(input, file: "<repl:\(inputCount)>")
         } catch {
             Output.err(interpreter.render(error))
             engine.session.recordFailure(input, interrupted: false)
