@@ -48,3 +48,7 @@ static inline void emsh_tiff_silence_global_handlers(void) {
     TIFFSetErrorHandler(NULL);
     TIFFSetWarningHandler(NULL);
 }
+
+// libdeflate (a dependency of Debian's libtiff; libdeflate-dev comes with libtiff-dev): emsh inflates
+// and deflates TIFF strips itself, in parallel, and hands libtiff raw strips (added by fastio).
+#include <libdeflate.h>

@@ -44,30 +44,45 @@ private struct EnvelopeScratch {
 }
 
 /// Runs the envelope transform over `w` interleaved lines of a tile (tile[i·block + c], i < n),
-/// skipping lines that are all 0 (pure background: nothing to do).
+/// one foreground run at a time: a run of non-zero samples only needs its own samples and the
+/// zero (background) sample on either side, since a parabola beyond a zero never undercuts the
+/// zero's own. Pure background stays as it is. With `root` the results are square-rooted.
 @inline(__always)
 private func transformTile(_ tile: UnsafeMutablePointer<Float>, block: Int, lines w: Int, n: Int, spacing: Double,
-                           _ sc: EnvelopeScratch) {
+                           root: Bool, _ sc: EnvelopeScratch) {
     for c in 0..<w {
-        var nonzero = false
-        for i in 0..<n where tile[i * block + c] != 0 { nonzero = true; break }
-        if !nonzero { continue }
-        for i in 0..<n { sc.f[i] = Double(tile[i * block + c]) }
-        sc.transform(n, spacing)
-        for i in 0..<n { tile[i * block + c] = Float(sc.d[i]) }
+        var i = 0
+        while i < n {
+            while i < n && tile[i * block + c] == 0 { i &+= 1 }
+            if i >= n { break }
+            let a = i
+            while i < n && tile[i * block + c] != 0 { i &+= 1 }
+            let lo = a > 0 ? a - 1 : a, hi = i < n ? i : i - 1   // inclusive, with the bounding zeros
+            let m = hi - lo + 1
+            for k in 0..<m { sc.f[k] = Double(tile[(lo + k) * block + c]) }
+            sc.transform(m, spacing)
+            if root {
+                for k in (a - lo)..<(i - lo) { tile[(lo + k) * block + c] = Float(sc.d[k].squareRoot()) }
+            } else {
+                for k in (a - lo)..<(i - lo) { tile[(lo + k) * block + c] = Float(sc.d[k]) }
+            }
+        }
     }
 }
 
 /// Squared Euclidean distance (nm²) from every foreground voxel (non-zero byte) to the nearest
 /// background voxel; 0 on background, +∞ where no background is reachable (a line / slice /
-/// volume with no background). With `twoD` the distance stays inside each slice.
-func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing, twoD: Bool) throws -> VoxelBuffer<Float> {
+/// volume with no background). With `twoD` the distance stays inside each slice. With `root` the
+/// distance itself (the square root) is returned.
+func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing, twoD: Bool,
+                     root: Bool = false) throws -> VoxelBuffer<Float> {
     let nz = shape.z, ny = shape.y, nx = shape.x
     let out = try analysisBuffer(shape.count, Float.self, what: "distance transform", zeroed: false)
     if shape.count == 0 { return out }
     let o = out.pointer
     let sx = spacing.x, sy = spacing.y, sz = spacing.z
     let block = 16
+    let zPass = !twoD && nz > 1
     // x: distance to the nearest background voxel in the row (two scans), then y, per slice.
     try analysisSlices(nz) { z in
         for y in 0..<ny {
@@ -97,13 +112,13 @@ func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing,
         while x0 < nx {
             let w = min(block, nx - x0)
             for y in 0..<ny { (tile + y * block).update(from: s + y * nx + x0, count: w) }
-            transformTile(tile, block: block, lines: w, n: ny, spacing: sy, sc)
+            transformTile(tile, block: block, lines: w, n: ny, spacing: sy, root: root && !zPass, sc)
             for y in 0..<ny { (s + y * nx + x0).update(from: tile + y * block, count: w) }
             x0 += block
         }
     }
     // z, per row y (blocks of x columns gathered for cache).
-    if !twoD && nz > 1 {
+    if zPass {
         let plane = ny * nx
         try analysisSlices(ny) { y in
             let sc = EnvelopeScratch(nz)
@@ -113,10 +128,16 @@ func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing,
             while x0 < nx {
                 let w = min(block, nx - x0)
                 for z in 0..<nz { (tile + z * block).update(from: o + z * plane + y * nx + x0, count: w) }
-                transformTile(tile, block: block, lines: w, n: nz, spacing: sz, sc)
+                transformTile(tile, block: block, lines: w, n: nz, spacing: sz, root: root, sc)
                 for z in 0..<nz { (o + z * plane + y * nx + x0).update(from: tile + z * block, count: w) }
                 x0 += block
             }
+        }
+    }
+    if root && ny <= 1 && !zPass {
+        let n = shape.count, blk = 1 << 16
+        parallelFor((n + blk - 1) / blk) { k in
+            for i in (k * blk)..<min(n, (k + 1) * blk) { o[i] = o[i].squareRoot() }
         }
     }
     return out
@@ -135,11 +156,6 @@ public func distanceTransform(_ mask: Volume, twoD: Bool = false) throws -> Volu
     }
     let fg = try foregroundBytes(mask, what: "distance mask")
     defer { withExtendedLifetime(fg) {} }
-    let d2 = try squaredDistance(fg.pointer, shape: mask.shape, spacing: sp, twoD: twoD)
-    let n = mask.count, p = d2.pointer
-    let blk = 1 << 16
-    parallelFor((n + blk - 1) / blk) { k in
-        for i in (k * blk)..<min(n, (k + 1) * blk) { p[i] = p[i].squareRoot() }
-    }
-    return mask.with(storage: .f32(d2), kind: .image)
+    let d = try squaredDistance(fg.pointer, shape: mask.shape, spacing: sp, twoD: twoD, root: true)
+    return mask.with(storage: .f32(d), kind: .image)
 }

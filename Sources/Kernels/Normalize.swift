@@ -80,44 +80,48 @@ public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Doub
     return d >= hi ? hi : d.rounded(.down)
 }
 
-/// 4096 dither offsets (class·256, classes 0…15): each aligned run of 16 is a permutation of the
+/// 4096 dither classes (0…15, one byte each): each aligned run of 16 is a permutation of the
 /// classes, so every 16 voxels of one level round up exactly the expected share (to 1/16).
 final class DitherPattern: Sendable {
     static let shared = DitherPattern()
-    let storage: VoxelBuffer<UInt16>
-    var pointer: UnsafeMutablePointer<UInt16> { storage.pointer }
+    let storage: VoxelBuffer<UInt8>
+    var pointer: UnsafeMutablePointer<UInt8> { storage.pointer }
     private init() {
         storage = VoxelBuffer(uninitialized: 4096)
         var rng = SplitMix64(seed: 0x5EED_D17E)
         for block in 0..<256 {
-            var perm = (0..<16).map { UInt16($0) }
+            var perm = (0..<16).map { UInt8($0) }
             for i in stride(from: 15, to: 0, by: -1) {
                 perm.swapAt(i, Int(rng.next() % UInt64(i + 1)))
             }
-            for i in 0..<16 { storage.pointer[block * 16 + i] = perm[i] << 8 }
+            for i in 0..<16 { storage.pointer[block * 16 + i] = perm[i] }
         }
     }
 }
 
-/// dst[j] = table[pattern[j mod 4096] + src[j]], 8 voxels per step.
-@inline(__always) func applyDitheredTable(_ t: UnsafePointer<UInt8>, _ d: UnsafePointer<UInt16>, _ src: UnsafePointer<UInt8>,
+/// dst[j] = table[pattern[j mod 4096]·256 + src[j]], 8 voxels per step (one 8-byte load of source
+/// and of classes each, the 16-bit table indices of 4 lanes formed at once in each of two words).
+@inline(__always) func applyDitheredTable(_ t: UnsafePointer<UInt8>, _ d: UnsafePointer<UInt8>, _ src: UnsafePointer<UInt8>,
                                           _ dst: UnsafeMutablePointer<UInt8>, _ n: Int) {
     let words = n / 8
-    let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
+    let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst), rp = UnsafeRawPointer(d)
+    let m: UInt64 = 0x00ff_00ff_00ff_00ff
     for w in 0..<words {
         let x = rs.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)
-        let o = d + ((w * 8) & 4095)
-        var y = UInt64(t[Int(o[0]) | Int(x & 0xff)])
-        y |= UInt64(t[Int(o[1]) | Int((x >> 8) & 0xff)]) << 8
-        y |= UInt64(t[Int(o[2]) | Int((x >> 16) & 0xff)]) << 16
-        y |= UInt64(t[Int(o[3]) | Int((x >> 24) & 0xff)]) << 24
-        y |= UInt64(t[Int(o[4]) | Int((x >> 32) & 0xff)]) << 32
-        y |= UInt64(t[Int(o[5]) | Int((x >> 40) & 0xff)]) << 40
-        y |= UInt64(t[Int(o[6]) | Int((x >> 48) & 0xff)]) << 48
-        y |= UInt64(t[Int(o[7]) | Int(x >> 56)]) << 56
+        let c = rp.loadUnaligned(fromByteOffset: (w * 8) & 4095, as: UInt64.self)
+        let even = (x & m) | ((c & m) << 8)       // lanes 0, 2, 4, 6: class << 8 | value
+        let odd = ((x >> 8) & m) | (c & ~m)       // lanes 1, 3, 5, 7
+        var y = UInt64(t[Int(even & 0xffff)])
+        y |= UInt64(t[Int(odd & 0xffff)]) << 8
+        y |= UInt64(t[Int((even >> 16) & 0xffff)]) << 16
+        y |= UInt64(t[Int((odd >> 16) & 0xffff)]) << 24
+        y |= UInt64(t[Int((even >> 32) & 0xffff)]) << 32
+        y |= UInt64(t[Int((odd >> 32) & 0xffff)]) << 40
+        y |= UInt64(t[Int(even >> 48)]) << 48
+        y |= UInt64(t[Int(odd >> 48)]) << 56
         rd.storeBytes(of: y, toByteOffset: w * 8, as: UInt64.self)
     }
-    for j in (words * 8)..<n { dst[j] = t[Int(d[j & 4095]) | Int(src[j])] }
+    for j in (words * 8)..<n { dst[j] = t[Int(d[j & 4095]) << 8 | Int(src[j])] }
 }
 
 private struct NormalizeVisitor: StorageVisitor {

@@ -147,14 +147,24 @@ func meanShiftMode(_ counts: [Double], from start: Double, bandwidth h: Double) 
     let r = Int(4 * h + 1)
     // Converged to 1e-4 of a grey level: far below what the normalisation can resolve, and the
     // linear convergence of mean shift makes a tighter bound cost thousands of exp() per peak.
+    // The Gaussian weights exp(−(i−x)²/2h²) by recurrence along i: w(i+1) = w(i)·ρ(i), ρ(i+1) = ρ(i)·q
+    // with q = exp(−1/h²): two exp() per step instead of one per bin (the mean shift was most of the
+    // time of `peaks`).
+    let q = exp(-1 / (h * h))
     for _ in 0..<300 {
         let c = Int(x.rounded())
         var sw = 0.0, swx = 0.0
-        for i in max(0, c - r)...min(n - 1, c + r) {
-            let d = Double(i) - x
-            let w = exp(-0.5 * d * d / (h * h)) * counts[i]
-            sw += w
-            swx += w * Double(i)
+        let lo = max(0, c - r), hi = min(n - 1, c + r)
+        guard lo <= hi else { return start }
+        let d0 = Double(lo) - x
+        var w = exp(-0.5 * d0 * d0 / (h * h))
+        var rho = exp(-(2 * d0 + 1) / (2 * h * h))
+        for i in lo...hi {
+            let wc = w * counts[i]
+            sw += wc
+            swx += wc * Double(i)
+            w *= rho
+            rho *= q
         }
         guard sw > 0 else { return start }
         let nx = swx / sw

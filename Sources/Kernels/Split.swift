@@ -1,3 +1,5 @@
+import Synchronization
+
 // Splitting a mask of touching organelles into instances (the thesis's "split").
 //
 // contour method: rough = mask ∧ ¬contour; rough is blurred per slice with a Gaussian of `sigma`
@@ -23,10 +25,12 @@ public enum SplitMethod: String, Sendable, CaseIterable {
 /// seeds (non-zero) on entry and the grown labels on exit; the voxels where two labels meet
 /// stay 0. Higher priority floods first; equal priorities in FIFO order. 6-/4-connected.
 private func priorityFlood(fg: UnsafePointer<UInt8>, prio: UnsafePointer<Float>, labels: UnsafeMutablePointer<UInt32>,
-                           nzb: Int, ny: Int, nx: Int) {
+                           nzb: Int, ny: Int, nx: Int, maxPrio: Float? = nil) {
     let n = nzb * ny * nx, plane = ny * nx
     var maxP: Float = 0
-    for i in 0..<n where fg[i] != 0 && prio[i] != .infinity && prio[i] > maxP { maxP = prio[i] }
+    if let mp = maxPrio { maxP = mp } else {
+        for i in 0..<n where fg[i] != 0 && prio[i] != .infinity && prio[i] > maxP { maxP = prio[i] }
+    }
     let levels = 2048
     let scale = maxP > 0 ? Float(levels - 1) / maxP.squareRoot() : 0
     // Hierarchical FIFO queue: one linked list per level through `next`.
@@ -53,6 +57,7 @@ private func priorityFlood(fg: UnsafePointer<UInt8>, prio: UnsafePointer<Float>,
         if fg[i] == 0 { labels[i] = 0; continue }
         state[i] = 2
     }
+    if Cancellation.isCancelled { return }   // the caller's analysisSlices throws
     for i in 0..<n where state[i] == 2 {
         let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
         if x > 0 && fg[i - 1] != 0 && state[i - 1] == 0 { push(i - 1, -1) }
@@ -63,9 +68,12 @@ private func priorityFlood(fg: UnsafePointer<UInt8>, prio: UnsafePointer<Float>,
         if z + 1 < nzb && fg[i + plane] != 0 && state[i + plane] == 0 { push(i + plane, -1) }
     }
     var cur = top
+    var popped = 0
     while cur >= 0 {
         let h = head[cur]
         if h < 0 { cur -= 1; continue }
+        popped &+= 1
+        if popped & 0xFFFF == 0 && Cancellation.isCancelled { return }   // the caller's analysisSlices throws
         let i = Int(h)
         head[cur] = next[i]
         if head[cur] < 0 { tail[cur] = -1 }
@@ -109,10 +117,18 @@ private func hMaximaSeeds(fg: UnsafePointer<UInt8>, f: UnsafePointer<Float>, lab
         keys.append(~f[i].bitPattern)      // f ≥ 0: descending f = ascending ~bits
     }
     let m = idx.count
-    if m == 0 { return 0 }
-    // Stable LSD radix sort on the 32-bit keys, 2 × 16 bits (ties keep scan order).
-    var idx2 = [Int32](repeating: 0, count: m), keys2 = [UInt32](repeating: 0, count: m)
-    for shift in [0, 16] {
+    if m == 0 || Cancellation.isCancelled { return 0 }   // the caller's analysisSlices throws
+    // Stable LSD radix sort on the 32-bit keys, 2 × 16 bits (ties keep scan order); a plain
+    // sort of (key, index) pairs for small objects.
+    var idx2 = [Int32](repeating: 0, count: m < 8192 ? 0 : m), keys2 = [UInt32](repeating: 0, count: m < 8192 ? 0 : m)
+    if m < 8192 {
+        var pk = [UInt64](repeating: 0, count: m)
+        for r in 0..<m { pk[r] = UInt64(keys[r]) << 32 | UInt64(UInt32(bitPattern: idx[r])) }
+        pk.sort()
+        for r in 0..<m { idx[r] = Int32(truncatingIfNeeded: pk[r] & 0xFFFF_FFFF); keys[r] = UInt32(truncatingIfNeeded: pk[r] >> 32) }
+    }
+    for shift in (m < 8192 ? [] : [0, 16]) {
+        if Cancellation.isCancelled { return 0 }
         var count = [Int](repeating: 0, count: 65537)
         for k in keys { count[Int((k >> UInt32(shift)) & 0xFFFF) + 1] &+= 1 }
         for b in 0..<65536 { count[b + 1] &+= count[b] }
@@ -138,6 +154,7 @@ private func hMaximaSeeds(fg: UnsafePointer<UInt8>, f: UnsafePointer<Float>, lab
     let dzr = nzb > 1 ? -1...1 : 0...0
     idx.withUnsafeBufferPointer { ib in
         for r in 0..<m {
+            if r & 0xFFFF == 0 && Cancellation.isCancelled { break }   // the caller's analysisSlices throws
             let i = Int(ib[r])
             parent[r] = Int32(r)
             rank[i] = Int32(r)
@@ -230,31 +247,10 @@ public func split(_ mask: Volume, contour: Volume? = nil, method: SplitMethod = 
         guard let cl = coreLabels.u32?.pointer else { throw AnalysisError.unsupportedType(operation: op, .u8) }
         L.update(from: cl, count: n)
     case .distance:
-        // Seeds per block, then made unique by offsets.
-        var counts = [Int](repeating: 0, count: blocks)
-        let h2 = hh   // dynamics are measured on the distance itself, so take roots per block below
-        try counts.withUnsafeMutableBufferPointer { cb in
-            let c = cb.baseAddress!
-            try analysisSlices(blocks) { b in
-                let off = b * nzb * plane
-                let cnt = nzb * plane
-                // The distance (not squared) for the dynamics.
-                var d = [Float](repeating: 0, count: cnt)
-                for k in 0..<cnt { d[k] = dist.pointer[off + k].squareRoot() }
-                c[b] = d.withUnsafeBufferPointer { db in
-                    hMaximaSeeds(fg: fg + off, f: db.baseAddress!, labels: L + off, nzb: nzb, ny: shape.y, nx: shape.x, h: h2)
-                }
-            }
-        }
-        var offset = [UInt32](repeating: 0, count: blocks)
-        var acc = 0
-        for b in 0..<blocks { offset[b] = UInt32(truncatingIfNeeded: acc); acc += counts[b] }
-        guard acc < Int(UInt32.max) else { throw AnalysisError.invalidArgument(operation: op, "too many seeds (\(acc))") }
-        try analysisSlices(blocks) { b in
-            let off = b * nzb * plane, o = offset[b]
-            if o == 0 { return }
-            for k in off..<(off + nzb * plane) where L[k] != 0 { L[k] &+= o }
-        }
+        // Object by object (the mask's 26-/8-connected components never interact), in parallel.
+        let count = try distanceSplitByObject(fgBuf: fgBuf, dist: UnsafePointer(dist.pointer), out: L, shape: shape,
+                                              h: hh, twoD: twoD)
+        return (mask.with(storage: .u32(labels), kind: .labels), count)
     }
     // Grow the seeds inside the mask, deepest first.
     try analysisSlices(blocks) { b in
@@ -281,9 +277,11 @@ private func labelUnreached(fg: UnsafePointer<UInt8>, labels: UnsafeMutablePoint
         if l != 0 { any = true }
     }
     if !any { return }
+    try Cancellation.check()
     let (rest, _) = try components(Volume(shape: shape, kind: .mask, storage: .u8(left)), connectivity: 6, twoD: twoD)
     defer { withExtendedLifetime(rest) {} }
     guard let rp = rest.u32?.pointer else { return }
+    try Cancellation.check()
     var touching = Set<UInt32>()
     for i in 0..<n where rp[i] != 0 {
         let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
@@ -294,4 +292,208 @@ private func labelUnreached(fg: UnsafePointer<UInt8>, labels: UnsafeMutablePoint
         }
     }
     for i in 0..<n where rp[i] != 0 && !touching.contains(rp[i]) { labels[i] = 0x8000_0000 | rp[i] }
+}
+
+/// A counter the workers of `distanceSplitByObject` pull objects from.
+private final class WorkCounter: Sendable {
+    let value = Atomic<Int>(0)
+    func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
+}
+
+/// The distance split done per component of the mask (26-connected, 8 per slice with `twoD`),
+/// each in its bounding box: the h-maxima seeds, the priority flood (quantised with the block's
+/// deepest distance, as for the whole block), and the unreached leftovers. The components do not
+/// interact, so the result is that of the whole-block computation. Writes the labels (numbered
+/// in scan order) into `out` (zero on entry) and returns their count.
+private func distanceSplitByObject(fgBuf: VoxelBuffer<UInt8>, dist: UnsafePointer<Float>, out: UnsafeMutablePointer<UInt32>,
+                                   shape: Shape, h: Double, twoD: Bool) throws -> Int {
+    let nz = shape.z, ny = shape.y, nx = shape.x, plane = ny * nx
+    let (comp, count) = try components(Volume(shape: shape, kind: .mask, storage: .u8(fgBuf)),
+                                       connectivity: twoD ? 18 : 26, twoD: twoD)
+    defer { withExtendedLifetime(comp) {} }
+    guard let cp = comp.u32?.pointer, count > 0 else { return 0 }
+    // Boxes (z0 z1 y0 y1 x0 x1), voxel counts, and each slice's deepest finite squared distance.
+    let workers = max(1, min(Threads.count, nz))
+    try MemoryBudget.check(workers * (count + 1) * 32, what: "split object boxes")
+    let boxes = UnsafeMutablePointer<Int>.allocate(capacity: workers * (count + 1) * 6)
+    let voxels = UnsafeMutablePointer<Int>.allocate(capacity: workers * (count + 1))
+    let sliceMax = UnsafeMutablePointer<Float>.allocate(capacity: nz)
+    defer { boxes.deallocate(); voxels.deallocate(); sliceMax.deallocate() }
+    try Cancellation.check()
+    parallelChunks(nz, threads: workers) { w, range in
+        let b = boxes + w * (count + 1) * 6, v = voxels + w * (count + 1)
+        for c in 0...count {
+            b[6 * c] = Int.max; b[6 * c + 1] = -1; b[6 * c + 2] = Int.max; b[6 * c + 3] = -1
+            b[6 * c + 4] = Int.max; b[6 * c + 5] = -1; v[c] = 0
+        }
+        for z in range {
+            var mp: Float = 0
+            for y in 0..<ny {
+                let row = cp + z * plane + y * nx, drow = dist + z * plane + y * nx
+                var x = 0
+                while x < nx {
+                    while x + 4 <= nx && (row[x] | row[x + 1] | row[x + 2] | row[x + 3]) == 0 { x &+= 4 }
+                    if x >= nx { break }
+                    let l = Int(row[x])
+                    if l == 0 { x &+= 1; continue }
+                    let s = x
+                    while x < nx && Int(row[x]) == l {
+                        let d = drow[x]
+                        if d != .infinity && d > mp { mp = d }
+                        x &+= 1
+                    }
+                    let bb = b + 6 * l
+                    if z < bb[0] { bb[0] = z }
+                    if z > bb[1] { bb[1] = z }
+                    if y < bb[2] { bb[2] = y }
+                    if y > bb[3] { bb[3] = y }
+                    if s < bb[4] { bb[4] = s }
+                    if x - 1 > bb[5] { bb[5] = x - 1 }
+                    v[l] &+= x - s
+                }
+            }
+            sliceMax[z] = mp
+        }
+    }
+    for w in 1..<workers {
+        let b = boxes + w * (count + 1) * 6, v = voxels + w * (count + 1)
+        for c in 1...count {
+            for k in [0, 2, 4] where b[6 * c + k] < boxes[6 * c + k] { boxes[6 * c + k] = b[6 * c + k] }
+            for k in [1, 3, 5] where b[6 * c + k] > boxes[6 * c + k] { boxes[6 * c + k] = b[6 * c + k] }
+            voxels[c] &+= v[c]
+        }
+    }
+    var globalMax: Float = 0
+    for z in 0..<nz where sliceMax[z] > globalMax { globalMax = sliceMax[z] }
+    // Per object: its voxels' compact labels (in box scan order) from offset[c], and the global
+    // index of each compact label's first voxel.
+    var offset = [Int](repeating: 0, count: count + 2)
+    var largest = 0
+    for c in 1...count {
+        offset[c + 1] = offset[c] + voxels[c]
+        let bn = (boxes[6 * c + 1] - boxes[6 * c] + 1) * (boxes[6 * c + 3] - boxes[6 * c + 2] + 1)
+            * (boxes[6 * c + 5] - boxes[6 * c + 4] + 1)
+        largest = max(largest, bn)
+    }
+    let total = offset[count + 1]
+    try MemoryBudget.check(total * 16 + Threads.count * largest * 24, what: "split objects")
+    let compact = UnsafeMutablePointer<UInt32>.allocate(capacity: max(total, 1))
+    let first = UnsafeMutablePointer<Int>.allocate(capacity: max(total, 1))
+    let labelCount = UnsafeMutablePointer<Int>.allocate(capacity: count + 1)
+    defer { compact.deallocate(); first.deallocate(); labelCount.deallocate() }
+    labelCount.initialize(repeating: 0, count: count + 1)
+    let order = (1...count).sorted { voxels[$0] > voxels[$1] }   // largest first, for balance
+    let counter = WorkCounter()
+    let off = offset
+    try Cancellation.check()
+    parallelChunks(count, threads: min(Threads.count, count)) { _, _ in
+        while true {
+            let k = counter.next()
+            if k >= count || Cancellation.isCancelled { return }
+            let c = order[k]
+            let bb = boxes + 6 * c
+            let z0 = bb[0], y0 = bb[2], x0 = bb[4]
+            let bz = bb[1] - z0 + 1, by = bb[3] - y0 + 1, bx = bb[5] - x0 + 1, bn = bz * by * bx
+            let lfg = UnsafeMutablePointer<UInt8>.allocate(capacity: bn)
+            let lf = UnsafeMutablePointer<Float>.allocate(capacity: bn)
+            let lp = UnsafeMutablePointer<Float>.allocate(capacity: bn)
+            let ll = UnsafeMutablePointer<UInt32>.allocate(capacity: bn)
+            defer { lfg.deallocate(); lf.deallocate(); lp.deallocate(); ll.deallocate() }
+            ll.initialize(repeating: 0, count: bn)
+            let cl = UInt32(c)
+            for z in 0..<bz {
+                for y in 0..<by {
+                    let g0 = ((z0 + z) * ny + y0 + y) * nx + x0, l0 = (z * by + y) * bx
+                    for x in 0..<bx {
+                        if cp[g0 + x] == cl {
+                            let d = dist[g0 + x]
+                            lfg[l0 + x] = 1; lp[l0 + x] = d; lf[l0 + x] = d.squareRoot()
+                        } else {
+                            lfg[l0 + x] = 0; lp[l0 + x] = 0; lf[l0 + x] = 0
+                        }
+                    }
+                }
+            }
+            let seeds = hMaximaSeeds(fg: lfg, f: lf, labels: ll, nzb: bz, ny: by, nx: bx, h: h)
+            priorityFlood(fg: lfg, prio: lp, labels: ll, nzb: bz, ny: by, nx: bx,
+                          maxPrio: twoD ? sliceMax[z0] : globalMax)
+            // Leftovers: 6-connected groups of unlabelled voxels touching no label get one each.
+            var nextLocal = UInt32(seeds) + 1
+            var stack = [Int]()
+            var group = [Int]()
+            let bplane = by * bx
+            for i in 0..<bn where lfg[i] == 1 && ll[i] == 0 {
+                stack.removeAll(keepingCapacity: true); group.removeAll(keepingCapacity: true)
+                stack.append(i); lfg[i] = 2
+                var touching = false
+                while let j = stack.popLast() {
+                    group.append(j)
+                    let z = j / bplane, r = j - z * bplane, y = r / bx, x = r - y * bx
+                    @inline(__always) func visit(_ q: Int) {
+                        if lfg[q] == 0 { return }
+                        if ll[q] != 0 { touching = true } else if lfg[q] == 1 { lfg[q] = 2; stack.append(q) }
+                    }
+                    if x > 0 { visit(j - 1) }
+                    if x + 1 < bx { visit(j + 1) }
+                    if y > 0 { visit(j - bx) }
+                    if y + 1 < by { visit(j + bx) }
+                    if z > 0 { visit(j - bplane) }
+                    if z + 1 < bz { visit(j + bplane) }
+                }
+                if !touching {
+                    for j in group { ll[j] = nextLocal }
+                    nextLocal &+= 1
+                }
+            }
+            // Compact labels in box scan order (= global scan order within the object).
+            let map = UnsafeMutablePointer<UInt32>.allocate(capacity: Int(nextLocal))
+            defer { map.deallocate() }
+            map.initialize(repeating: 0, count: Int(nextLocal))
+            var nc: UInt32 = 0, pos = off[c]
+            for z in 0..<bz {
+                for y in 0..<by {
+                    let g0 = ((z0 + z) * ny + y0 + y) * nx + x0, l0 = (z * by + y) * bx
+                    for x in 0..<bx where lfg[l0 + x] != 0 {
+                        let l = Int(ll[l0 + x])
+                        var id: UInt32 = 0
+                        if l != 0 {
+                            id = map[l]
+                            if id == 0 { nc &+= 1; id = nc; map[l] = id; first[off[c] + Int(id) - 1] = g0 + x }
+                        }
+                        compact[pos] = id; pos &+= 1
+                    }
+                }
+            }
+            labelCount[c] = Int(nc)
+        }
+    }
+    try Cancellation.check()
+    // Final ids: the labels ordered by their first voxel.
+    var keys = [UInt64]()
+    keys.reserveCapacity(total)
+    for c in 1...count {
+        for j in 0..<labelCount[c] { keys.append(UInt64(first[off[c] + j]) << 32 | UInt64(off[c] + j)) }
+    }
+    keys.sort()
+    let finalID = first   // reused: finalID[slot] once read
+    for (r, k) in keys.enumerated() { finalID[Int(k & 0xFFFF_FFFF)] = r + 1 }
+    parallelFor(count) { k in
+        let c = k + 1
+        let bb = boxes + 6 * c
+        let z0 = bb[0], y0 = bb[2], x0 = bb[4]
+        let bz = bb[1] - z0 + 1, by = bb[3] - y0 + 1, bx = bb[5] - x0 + 1
+        let cl = UInt32(c)
+        var pos = off[c]
+        for z in 0..<bz {
+            for y in 0..<by {
+                let g0 = ((z0 + z) * ny + y0 + y) * nx + x0
+                for x in 0..<bx where cp[g0 + x] == cl {
+                    let id = compact[pos]; pos &+= 1
+                    if id != 0 { out[g0 + x] = UInt32(truncatingIfNeeded: finalID[off[c] + Int(id) - 1]) }
+                }
+            }
+        }
+    }
+    try Cancellation.check()
+    return keys.count
 }

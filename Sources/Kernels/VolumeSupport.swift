@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import Synchronization
+
 /// Errors of the volume and intensity kernels (voxel-wise operators, crop, stack, blur,
 /// contour, histogram, normalize, phantom). The description is the user-facing message.
 public enum VolumeError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -118,4 +123,71 @@ func parallelSlices(_ count: Int, _ body: (Int) -> Void) throws {
         body(z)
     }
     try Cancellation.check()
+}
+
+/// Large buffers straight from mmap: 2 MiB-aligned, marked MADV_HUGEPAGE (Linux transparent huge
+/// pages, used when the system allows them, 4 KiB pages otherwise), unmapped on release.
+enum LargeAllocation {
+    /// Buffers from this size up are mapped (smaller ones come from malloc).
+    static let threshold = 4 << 20
+    static let alignment = 2 << 20
+
+    /// Freed mappings kept for reuse (address, length), oldest first, at most `cacheLimit` bytes:
+    /// a buffer of a size just freed (the usual pattern: one result per command, then dropped)
+    /// comes back without the kernel clearing its pages again, as malloc's heap would give it.
+    private static let cache = Mutex<[(address: Int, length: Int)]>([])
+    static let cacheLimit = min(512 << 20, MemoryBudget.limit / 8)
+
+    /// A mapping of at least `count * stride` bytes, or nil (below the threshold, on overflow, or
+    /// when mmap fails: the caller falls back to malloc). With `zeroed` it is a fresh, zero-filled
+    /// mapping; otherwise a freed one of the same length may be reused (contents undefined).
+    static func map(count: Int, stride: Int, zeroed: Bool = true) -> (pointer: UnsafeMutableRawPointer, length: Int)? {
+        #if os(Linux)
+        let (bytes, o1) = count.multipliedReportingOverflow(by: stride)
+        guard !o1, bytes >= threshold else { return nil }
+        let (rounded, o2) = bytes.addingReportingOverflow(alignment - 1)
+        guard !o2 else { return nil }
+        let length = rounded / alignment * alignment
+        if !zeroed, let a = cache.withLock({ c -> Int? in
+            guard let i = c.lastIndex(where: { $0.length == length }) else { return nil }
+            return c.remove(at: i).address
+        }), let p = UnsafeMutableRawPointer(bitPattern: a) {
+            return (p, length)
+        }
+        let (total, o3) = length.addingReportingOverflow(alignment)
+        guard !o3, let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              Int(bitPattern: raw) != -1 else { return nil }
+        // Keep the 2 MiB-aligned part, give back the head and tail.
+        let start = (Int(bitPattern: raw) + alignment - 1) / alignment * alignment
+        let head = start - Int(bitPattern: raw)
+        if head > 0 { munmap(raw, head) }
+        let tail = total - head - length
+        if tail > 0 { munmap(raw + head + length, tail) }
+        let p = raw + head
+        _ = madvise(p, length, 14)  // MADV_HUGEPAGE
+        return (p, length)
+        #else
+        return nil
+        #endif
+    }
+
+    /// Releases a mapping from `map`: kept in the reuse cache, the oldest ones unmapped beyond its limit.
+    static func unmap(_ p: UnsafeMutableRawPointer, length: Int) {
+        #if os(Linux)
+        let evicted = cache.withLock { c -> [(address: Int, length: Int)] in
+            c.append((Int(bitPattern: p), length))
+            var total = c.reduce(0) { $0 + $1.length }
+            var out: [(address: Int, length: Int)] = []
+            while total > cacheLimit, !c.isEmpty {
+                let e = c.removeFirst()
+                total -= e.length
+                out.append(e)
+            }
+            return out
+        }
+        for e in evicted {
+            if let q = UnsafeMutableRawPointer(bitPattern: e.address) { munmap(q, e.length) }
+        }
+        #endif
+    }
 }

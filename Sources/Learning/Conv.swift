@@ -52,14 +52,26 @@ final class Conv2D: @unchecked Sendable {
 
     func forward(_ x: Tensor) -> Tensor {
         input = x
-        let n = x.n, h = x.h, w = x.w, hw = h * w
-        output.reshape(n, outC, h, w)
+        output.reshape(x.n, outC, x.h, x.w)
+        let hw = x.h * x.w
+        run(UnsafePointer(x.pointer), n: x.n, h: x.h, w: x.w, inStride: inC * hw, out: output.pointer, outStride: outC * hw)
+        return output
+    }
+
+    /// The forward convolution without keeping anything for backward (inference): reads n samples of inC×h×w
+    /// `inStride` floats apart and writes n samples of outC×h×w `outStride` floats apart (e.g. into one half
+    /// of a concatenation buffer). Same arithmetic as `forward`.
+    func infer(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, inStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        run(x, n: n, h: h, w: w, inStride: inStride, out: out, outStride: outStride)
+    }
+
+    private func run(_ xin: UnsafePointer<Float>, n: Int, h: Int, w: Int, inStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let hw = h * w
         let rows = bandRows(h: h, w: w)
         let bands = (h + rows - 1) / rows
         let K = kk
         let W = UnsafePointer(weight.value.pointer)
         let bptr = bias.map { UnsafePointer($0.value.pointer) }
-        let out = output.pointer, xin = UnsafePointer(x.pointer)
         let inC = inC, outC = outC, k = k
         cols.ensure(Threads.count)
         parallelChunks(n * bands) { worker, range in
@@ -67,8 +79,8 @@ final class Conv2D: @unchecked Sendable {
             for item in range {
                 let i = item / bands, y0 = (item % bands) * rows, y1 = min(h, y0 + rows)
                 let nb = (y1 - y0) * w
-                let xs = xin + i * inC * hw
-                let dst = out + i * outC * hw + y0 * w
+                let xs = xin + i * inStride
+                let dst = out + i * outStride + y0 * w
                 if let col {
                     im2col3(xs, c: inC, h: h, w: w, y0: y0, y1: y1, col: col)
                     sgemm(m: outC, n: nb, k: K, a: W, lda: K, b: col, ldb: nb, beta: 0, c: dst, ldc: hw)
@@ -83,7 +95,6 @@ final class Conv2D: @unchecked Sendable {
                 }
             }
         }
-        return output
     }
 
     /// Accumulates the parameter gradients (into `grad`, which the caller zeroes per step) and returns dL/dx.

@@ -75,7 +75,8 @@ func predict(_ predictors: [Predictor], volume: Volume, tile: Int, overlap: Int,
                             extractPatch(pb.baseAddress!, shape: sliceShape, slices: Array(0..<pr.frames), y0: y0, x0: x0,
                                          p: t, transform: tr, dst: input.pointer)
                         }
-                        let logits = pr.net.forward(input)
+                        let logits = pr.net.infer(input)
+                        try Cancellation.check()  // infer stops between blocks on Ctrl-C
                         let lp = UnsafePointer(logits.pointer)
                         acc.withUnsafeMutableBufferPointer { ab in
                             wsum.withUnsafeMutableBufferPointer { wb in

@@ -59,6 +59,21 @@ final class MaxPool2: @unchecked Sendable {
         return output
     }
 
+    /// Inference: pools n samples of c×h×w (`stride` floats apart) into `output`, without the argmax.
+    func infer(_ src: UnsafePointer<Float>, n: Int, c: Int, h: Int, w: Int, stride: Int) -> Tensor {
+        let oh = h / 2, ow = w / 2
+        output.reshape(n, c, oh, ow)
+        let dst = output.pointer
+        parallelFor(n * c) { p in
+            let s = src + (p / c) * stride + (p % c) * h * w, d = dst + p * oh * ow
+            for y in 0..<oh {
+                let r0 = s + 2 * y * w, r1 = r0 + w, o = d + y * ow
+                for xo in 0..<ow { o[xo] = max(max(r0[2 * xo], r0[2 * xo + 1]), max(r1[2 * xo], r1[2 * xo + 1])) }
+            }
+        }
+        return output
+    }
+
     func backward(_ dy: Tensor) -> Tensor {
         let (n, c, h, w) = inShape
         let oh = h / 2, ow = w / 2
@@ -102,12 +117,21 @@ final class UpConv2: @unchecked Sendable {
 
     func forward(_ x: Tensor) -> Tensor {
         input = x
-        let n = x.n, h = x.h, w = x.w, hw = h * w, ow = 2 * w, ohw = 4 * hw
-        output.reshape(n, outC, 2 * h, 2 * w)
+        output.reshape(x.n, outC, 2 * x.h, 2 * x.w)
+        run(UnsafePointer(x.pointer), n: x.n, h: x.h, w: x.w, out: output.pointer, outStride: outC * 4 * x.plane)
+        return output
+    }
+
+    /// Inference: the forward pass of n samples (inC×h×w, contiguous) into `out`, samples `outStride` floats apart.
+    func infer(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        run(x, n: n, h: h, w: w, out: out, outStride: outStride)
+    }
+
+    private func run(_ xin: UnsafePointer<Float>, n: Int, h: Int, w: Int, out: UnsafeMutablePointer<Float>, outStride: Int) {
+        let hw = h * w, ow = 2 * w, ohw = 4 * hw
         let rows = bandRows(h: h, w: w), bands = (h + rows - 1) / rows
         let M = outC * 4, inC = inC, outC = outC
         let W = UnsafePointer(weight.value.pointer), B = UnsafePointer(bias.value.pointer)
-        let xin = UnsafePointer(x.pointer), out = output.pointer
         scratch.ensure(Threads.count)
         parallelChunks(n * bands) { worker, range in
             let t = self.scratch.get(worker, count: M * rows * w).pointer
@@ -117,7 +141,7 @@ final class UpConv2: @unchecked Sendable {
                       beta: 0, c: t, ldc: nb)
                 for o in 0..<outC {
                     let bv = B[o]
-                    let dplane = out + (i * outC + o) * ohw
+                    let dplane = out + i * outStride + o * ohw
                     for q in 0..<4 {
                         let dy = q >> 1, dx = q & 1
                         let trow = t + (o * 4 + q) * nb
@@ -130,7 +154,6 @@ final class UpConv2: @unchecked Sendable {
                 }
             }
         }
-        return output
     }
 
     func backward(_ dyT: Tensor) -> Tensor {
@@ -238,17 +261,27 @@ final class GroupNorm: @unchecked Sendable {
     func forward(_ x: Tensor) -> Tensor {
         input = x
         output.reshape(like: x)
-        let n = x.n, G = groups, cg = channels / G, hw = x.plane, size = cg * hw
+        normalise(UnsafePointer(x.pointer), into: output.pointer, n: x.n, plane: x.plane, stride: x.sampleCount)
+        return output
+    }
+
+    /// Inference: normalises (and ReLUs) n samples of channels×plane, `stride` floats apart, in place.
+    func inferInPlace(_ x: UnsafeMutablePointer<Float>, n: Int, plane: Int, stride: Int) {
+        normalise(UnsafePointer(x), into: x, n: n, plane: plane, stride: stride)
+    }
+
+    /// The forward arithmetic; `dst` may equal `src` (each group is read fully before it is written).
+    private func normalise(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, n: Int, plane hw: Int, stride: Int) {
+        let G = groups, cg = channels / G, size = cg * hw
         if mean.count < n * G { mean = [Float](repeating: 0, count: n * G); rstd = mean }
-        let src = UnsafePointer(x.pointer), dst = output.pointer
         let ga = UnsafePointer(gamma.value.pointer), be = UnsafePointer(beta.value.pointer)
         let eps = eps, relu = relu
         mean.withUnsafeMutableBufferPointer { mb in
             rstd.withUnsafeMutableBufferPointer { rb in
                 let mp = mb.baseAddress!, rp = rb.baseAddress!
                 parallelFor(n * G) { item in
-                    let g = item % G
-                    let s = src + item * size, d = dst + item * size
+                    let g = item % G, off = (item / G) * stride + g * size
+                    let s = src + off, d = dst + off
                     // One pass: Σx and Σx² (float lanes per 4096 values, accumulated in Double).
                     var sum = 0.0, sq = 0.0
                     var j = 0
@@ -271,7 +304,6 @@ final class GroupNorm: @unchecked Sendable {
                 }
             }
         }
-        return output
     }
 
     func backward(_ dy: Tensor) -> Tensor {

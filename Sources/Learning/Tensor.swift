@@ -1,4 +1,18 @@
 import CBLAS
+import Glibc
+
+/// Float storage from malloc (freed with `free`): buffers of 4 MB or more are 2 MB-aligned and advised for
+/// transparent huge pages, so first touching a big activation costs 512× fewer page faults.
+func allocateFloats(_ count: Int) -> UnsafeMutablePointer<Float> {
+    let bytes = max(1, count) * MemoryLayout<Float>.stride
+    let huge = bytes >= 4 << 20
+    var raw: UnsafeMutableRawPointer? = nil
+    if posix_memalign(&raw, huge ? 2 << 20 : 64, bytes) == 0, let raw {
+        if huge { _ = madvise(raw, bytes, MADV_HUGEPAGE) }
+        return raw.bindMemory(to: Float.self, capacity: count)
+    }
+    return .allocate(capacity: count)   // not reached in practice; freed by `free` like malloc memory
+}
 
 /// A 4-D float tensor in (batch, channel, row, column) order, contiguous. Storage grows
 /// on demand and is reused between steps (`reshape` never shrinks the allocation).
@@ -9,12 +23,12 @@ final class Tensor: @unchecked Sendable {
 
     init(_ n: Int = 0, _ c: Int = 0, _ h: Int = 0, _ w: Int = 0) {
         capacity = max(1, n * c * h * w)
-        pointer = .allocate(capacity: capacity)
+        pointer = allocateFloats(capacity)
         pointer.initialize(repeating: 0, count: capacity)
         self.n = n; self.c = c; self.h = h; self.w = w
     }
 
-    deinit { pointer.deallocate() }
+    deinit { free(pointer) }
 
     var count: Int { n * c * h * w }
     var plane: Int { h * w }
@@ -24,9 +38,9 @@ final class Tensor: @unchecked Sendable {
     func reshape(_ n: Int, _ c: Int, _ h: Int, _ w: Int) {
         let need = n * c * h * w
         if need > capacity {
-            pointer.deallocate()
+            free(pointer)
             capacity = need
-            pointer = .allocate(capacity: need)
+            pointer = allocateFloats(need)
             pointer.initialize(repeating: 0, count: need)
         }
         self.n = n; self.c = c; self.h = h; self.w = w

@@ -168,8 +168,11 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
             }
             net.zeroGrad()
             let logits = net.forward(input)
+            // Ctrl-C between the passes drops this unfinished step (the weights are still the last step's).
+            try Cancellation.check()
             let l = loss.evaluate(logits: logits, target: target.pointer, grad: grad)
             net.backward(grad)
+            try Cancellation.check()
             optimizer.update(params, lr: lr)
             step += 1
             model.record.steps += 1
@@ -184,6 +187,7 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
             if step % stepsPerEpoch == 0 { try endEpoch() }
         }
         try endEpoch()
+        if limit != nil { progress.set(progressTotal) }  // the time is up: the bar ends at 100 %
     } catch is CancelledError {
         // Ctrl-C: keep what was trained so far (the partial epoch's loss, no validation).
         if epochSteps > 0 { model.record.epochLoss.append(epochLossSum / Double(epochSteps)) }

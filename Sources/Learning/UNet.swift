@@ -133,16 +133,74 @@ final class UNet: @unchecked Sendable {
     func forward(_ x: Tensor) -> Tensor {
         var h = x
         skips.removeAll(keepingCapacity: true)
+        // Ctrl-C: stop between blocks; the caller checks `Cancellation` before using the result.
         for l in 0..<enc.count {
+            if Cancellation.isCancelled { return h }
             let s = enc[l].forward(h)
             skips.append(s)
             h = pools[l].forward(s)
         }
         h = bottom.forward(h)
         for l in (0..<enc.count).reversed() {
+            if Cancellation.isCancelled { return h }
             h = dec[l].forward(cats[l].forward(ups[l].forward(h), skips[l]))
         }
         return head.forward(h)
+    }
+
+    /// Inference buffers per level: the concatenation [up; skip] (the encoder block writes its output straight
+    /// into the skip half), two block temporaries, and the pooled input of the next level. Reused across calls.
+    private var catBuf: [Tensor] = [], aBuf: [Tensor] = [], bBuf: [Tensor] = []
+    private let logitBuf = Tensor()
+
+    /// Logits like `forward`, for inference only: keeps nothing for backward, normalises in place and writes
+    /// convolution outputs directly into the concatenation buffers (about a third of `forward`'s memory).
+    /// Same arithmetic as `forward`, so the results are identical.
+    func infer(_ x: Tensor) -> Tensor {
+        let L = enc.count, n = x.n
+        while catBuf.count < L + 1 { catBuf.append(Tensor()); aBuf.append(Tensor()); bBuf.append(Tensor()) }
+        var cur = UnsafePointer(x.pointer), curC = x.c
+        // Ctrl-C: stop between blocks; the caller checks `Cancellation` before using the result.
+        for l in 0..<L {
+            if Cancellation.isCancelled { return logitBuf }
+            let h = x.h >> l, w = x.w >> l, hw = h * w, c = arch.channels(l)
+            let cat = catBuf[l], a = aBuf[l]
+            cat.reshape(n, 2 * c, h, w); a.reshape(n, c, h, w)
+            let blk = enc[l]
+            blk.conv1.infer(cur, n: n, h: h, w: w, inStride: curC * hw, out: a.pointer, outStride: c * hw)
+            blk.norm1.inferInPlace(a.pointer, n: n, plane: hw, stride: c * hw)
+            let skip = cat.pointer + c * hw
+            blk.conv2.infer(UnsafePointer(a.pointer), n: n, h: h, w: w, inStride: c * hw, out: skip, outStride: 2 * c * hw)
+            blk.norm2.inferInPlace(skip, n: n, plane: hw, stride: 2 * c * hw)
+            cur = UnsafePointer(pools[l].infer(UnsafePointer(skip), n: n, c: c, h: h, w: w, stride: 2 * c * hw).pointer)
+            curC = c
+        }
+        do {
+            let h = x.h >> L, w = x.w >> L, hw = h * w, c = arch.channels(L)
+            let a = aBuf[L], b = bBuf[L]
+            a.reshape(n, c, h, w); b.reshape(n, c, h, w)
+            bottom.conv1.infer(cur, n: n, h: h, w: w, inStride: curC * hw, out: a.pointer, outStride: c * hw)
+            bottom.norm1.inferInPlace(a.pointer, n: n, plane: hw, stride: c * hw)
+            bottom.conv2.infer(UnsafePointer(a.pointer), n: n, h: h, w: w, inStride: c * hw, out: b.pointer, outStride: c * hw)
+            bottom.norm2.inferInPlace(b.pointer, n: n, plane: hw, stride: c * hw)
+            cur = UnsafePointer(b.pointer); curC = c
+        }
+        for l in (0..<L).reversed() {
+            if Cancellation.isCancelled { return logitBuf }
+            let h = x.h >> l, w = x.w >> l, hw = h * w, c = arch.channels(l)
+            let cat = catBuf[l], a = aBuf[l], b = bBuf[l]
+            b.reshape(n, c, h, w)
+            ups[l].infer(cur, n: n, h: h / 2, w: w / 2, out: cat.pointer, outStride: 2 * c * hw)
+            let blk = dec[l]
+            blk.conv1.infer(UnsafePointer(cat.pointer), n: n, h: h, w: w, inStride: 2 * c * hw, out: a.pointer, outStride: c * hw)
+            blk.norm1.inferInPlace(a.pointer, n: n, plane: hw, stride: c * hw)
+            blk.conv2.infer(UnsafePointer(a.pointer), n: n, h: h, w: w, inStride: c * hw, out: b.pointer, outStride: c * hw)
+            blk.norm2.inferInPlace(b.pointer, n: n, plane: hw, stride: c * hw)
+            cur = UnsafePointer(b.pointer); curC = c
+        }
+        logitBuf.reshape(n, 1, x.h, x.w)
+        head.infer(cur, n: n, h: x.h, w: x.w, inStride: curC * x.plane, out: logitBuf.pointer, outStride: x.plane)
+        return logitBuf
     }
 
     /// Back-propagates dL/dlogits, accumulating every parameter's gradient.
@@ -150,6 +208,7 @@ final class UNet: @unchecked Sendable {
         var g = head.backward(dLogits)
         var skipGrads: [Tensor] = []
         for l in 0..<dec.count {
+            if Cancellation.isCancelled { return }
             let (gu, gs) = cats[l].backward(dec[l].backward(g))
             skipGrads.append(gs)
             g = ups[l].backward(gu)
@@ -157,6 +216,7 @@ final class UNet: @unchecked Sendable {
         if freezeEncoder { return }
         g = bottom.backward(g)
         for l in (0..<enc.count).reversed() {
+            if Cancellation.isCancelled { return }
             let gp = pools[l].backward(g)
             let a = gp.pointer, b = UnsafePointer(skipGrads[l].pointer)
             for i in 0..<gp.count { a[i] += b[i] }

@@ -60,6 +60,8 @@ public final class ProgressBar: ProgressRenderer {
         let now = Env.now()
         let line: String? = tasks.withLock { all in
             guard let t = all.removeValue(forKey: ObjectIdentifier(p)), t.drawn else { return nil }
+            // Off a terminal the 100 % line may already be out; an interrupted task ends at what it did.
+            if !isTerminal, t.lastDecile >= 10 { return nil }
             if isTerminal {
                 return "\r" + ProgressBar.barLine(p, elapsed: now - t.start, final: true, columns: columns()) + "\u{1B}[K\n"
             }
@@ -81,7 +83,7 @@ public final class ProgressBar: ProgressRenderer {
 
     /// `train ▕████▌    ▏ 45% 120/266 loss 0.21 · ETA 1:23` (cut to fit `columns`).
     static func barLine(_ p: Progress, elapsed: Double, final: Bool, columns: Int = 80) -> String {
-        let done = final ? p.total : min(p.completed, p.total)
+        let done = min(p.completed, p.total)
         let fraction = Double(done) / Double(p.total)
         let width = 20
         let eighths = Int((fraction * Double(width * 8)).rounded(.down))
@@ -101,7 +103,7 @@ public final class ProgressBar: ProgressRenderer {
 
     /// `train 45% 120/266 loss 0.21 · ETA 1:23`
     static func plainLine(_ p: Progress, elapsed: Double, final: Bool) -> String {
-        let done = final ? p.total : min(p.completed, p.total)
+        let done = min(p.completed, p.total)
         var s = "\(p.label) \(Int((100 * Double(done) / Double(p.total)).rounded(.down)))% \(done)/\(p.total)"
         if !p.detail.isEmpty { s += " " + p.detail }
         return s + " · " + timing(done: done, total: p.total, elapsed: elapsed, final: final)

@@ -5,6 +5,7 @@ import Darwin
 #endif
 @preconcurrency import CTIFF
 import Kernels
+import Synchronization
 
 /// One TIFF page as found by the scan: enough to allocate and to decode it.
 struct TIFFPage: Sendable {
@@ -18,6 +19,10 @@ struct TIFFPage: Sendable {
     var minIsWhite: Bool
     /// Uncompressed, native byte and bit order: strips can be read straight into the volume.
     var raw: Bool
+    /// Deflate-compressed strips in native byte and bit order, predictor `predictor` (1 or 2):
+    /// emsh inflates them itself (`readDeflateStrips`), libtiff's path stays the fallback.
+    var deflate: Bool = false
+    var predictor: Int = 1
 }
 
 /// An open libtiff handle whose error messages land in `errors` (never on stderr).
@@ -275,8 +280,18 @@ public enum TIFF {
         var fillOrder: UInt16 = 1
         _ = emsh_tiff_get_u16_default(t, UInt32(TIFFTAG_FILLORDER), &fillOrder)
         let raw = uncompressed && !tiled && TIFFIsByteSwapped(t) == 0 && fillOrder == UInt16(FILLORDER_MSB2LSB)
-        return TIFFPage(file: file, index: index, ifdOffset: TIFFCurrentDirOffset(t), width: Int(w), height: Int(ht),
-                        type: type, tiled: tiled, minIsWhite: photometric == UInt16(PHOTOMETRIC_MINISWHITE), raw: raw)
+        var page = TIFFPage(file: file, index: index, ifdOffset: TIFFCurrentDirOffset(t), width: Int(w), height: Int(ht),
+                            type: type, tiled: tiled, minIsWhite: photometric == UInt16(PHOTOMETRIC_MINISWHITE), raw: raw)
+        if compression == UInt16(COMPRESSION_ADOBE_DEFLATE) || compression == UInt16(COMPRESSION_DEFLATE),
+           !tiled, TIFFIsByteSwapped(t) == 0, fillOrder == UInt16(FILLORDER_MSB2LSB) {
+            var predictor: UInt16 = 1
+            if emsh_tiff_get_u16(t, UInt32(TIFFTAG_PREDICTOR), &predictor) != 1 { predictor = 1 }
+            if predictor == UInt16(PREDICTOR_NONE) || predictor == UInt16(PREDICTOR_HORIZONTAL) {
+                page.deflate = true
+                page.predictor = Int(predictor)
+            }
+        }
+        return page
     }
 
     /// Decodes the current directory of `h` into `dest` (width*height*byteSize bytes).
@@ -288,6 +303,7 @@ public enum TIFF {
             try readRawStrips(h, page: page, into: dest)
             return
         }
+        if page.deflate, try readDeflateStrips(h, page: page, into: dest) { return }
         if !page.tiled {
             var rps: UInt32 = 0
             _ = emsh_tiff_get_u32_default(t, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
@@ -334,6 +350,93 @@ public enum TIFF {
                 tx += tileW
             }
             ty += tileH
+        }
+    }
+
+    /// Deflate strips (predictor none or horizontal, native order): each strip is read with one
+    /// pread, inflated by libdeflate straight into the volume and the predictor undone in place
+    /// (libtiff's own path spends about as long on the predictor as on inflating).
+    /// Returns false, having decoded nothing for sure, when anything is unexpected: the caller then
+    /// decodes the page through libtiff, whose checks and messages apply (truncated, corrupt data).
+    private static func readDeflateStrips(_ h: TIFFHandle, page: TIFFPage, into dest: UnsafeMutableRawPointer) throws -> Bool {
+        let t = h.tif
+        let bpp = page.type.byteSize
+        let rowBytes = page.width * bpp
+        var rps: UInt32 = 0
+        _ = emsh_tiff_get_u32_default(t, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
+        let rows = max(1, min(Int(rps), page.height))
+        let strips = Int(TIFFNumberOfStrips(t))
+        guard strips >= (page.height + rows - 1) / rows else { return false }
+        var largest: UInt64 = 0
+        for s in 0..<strips {
+            var err: Int32 = 0
+            let count = TIFFGetStrileByteCountWithErr(t, UInt32(s), &err)
+            if err != 0 { return false }
+            largest = max(largest, count)
+        }
+        guard largest > 0, largest <= UInt64(Int.max / 2) else { return false }
+        try checkMemory(Int(largest), what: "a compressed strip of \(largest) bytes", path: h.path)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: Int(largest), alignment: 16)
+        defer { scratch.deallocate() }
+        guard let inflater = libdeflate_alloc_decompressor() else { return false }
+        defer { libdeflate_free_decompressor(inflater) }
+        let fd = TIFFFileno(t)
+        var y = 0, s = 0
+        while y < page.height {
+            let r = min(rows, page.height - y)
+            let want = r * rowBytes
+            var err: Int32 = 0
+            let off = TIFFGetStrileOffsetWithErr(t, UInt32(s), &err)
+            let count = err == 0 ? Int(TIFFGetStrileByteCountWithErr(t, UInt32(s), &err)) : 0
+            if err != 0 || count == 0 { return false }
+            var done = 0
+            while done < count {
+                let got = pread(fd, scratch + done, count - done, off_t(off) + off_t(done))
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { return false }
+                done += got
+            }
+            let out = dest + y * rowBytes
+            var produced = 0
+            let status = libdeflate_zlib_decompress(inflater, scratch, count, out, want, &produced)
+            if status != LIBDEFLATE_SUCCESS || produced != want { return false }
+            if page.predictor == 2 { undoHorizontalPredictor(out, rows: r, width: page.width, bytesPerSample: bpp) }
+            y += r
+            s += 1
+        }
+        return true
+    }
+
+    /// Undoes TIFF's horizontal differencing (predictor 2) in place: a running sum along each row.
+    static func undoHorizontalPredictor(_ p: UnsafeMutableRawPointer, rows: Int, width: Int, bytesPerSample: Int) {
+        func run<T: FixedWidthInteger>(_ q: UnsafeMutablePointer<T>) {
+            for r in 0..<rows {
+                let row = q + r * width
+                var acc = row[0]
+                for i in 1..<max(width, 1) { acc &+= row[i]; row[i] = acc }
+            }
+        }
+        switch bytesPerSample {
+        case 1: run(p.assumingMemoryBound(to: UInt8.self))
+        case 2: run(p.assumingMemoryBound(to: UInt16.self))
+        default: run(p.assumingMemoryBound(to: UInt32.self))
+        }
+    }
+
+    /// Applies TIFF's horizontal differencing (predictor 2) from `src` into `dst`, rows of `width` samples.
+    static func applyHorizontalPredictor(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, rows: Int, width: Int,
+                                         bytesPerSample: Int) {
+        func run<T: FixedWidthInteger>(_ a: UnsafePointer<T>, _ b: UnsafeMutablePointer<T>) {
+            for r in 0..<rows {
+                let s = a + r * width, d = b + r * width
+                d[0] = s[0]
+                for i in 1..<max(width, 1) { d[i] = s[i] &- s[i - 1] }
+            }
+        }
+        switch bytesPerSample {
+        case 1: run(src.assumingMemoryBound(to: UInt8.self), dst.assumingMemoryBound(to: UInt8.self))
+        case 2: run(src.assumingMemoryBound(to: UInt16.self), dst.assumingMemoryBound(to: UInt16.self))
+        default: run(src.assumingMemoryBound(to: UInt32.self), dst.assumingMemoryBound(to: UInt32.self))
         }
     }
 
@@ -472,6 +575,11 @@ public enum TIFF {
         let desc = imageJDescription(v, images: false)
         var tileBuf: UnsafeMutableRawPointer?
         defer { tileBuf?.deallocate() }
+        // Deflate strips of integer data: compressed by emsh in parallel (a batch of pages at a
+        // time, libdeflate), written raw; libtiff only writes the directories.
+        let rowsPerStrip = max(1, min(ht, (256 << 10) / max(1, w * bpp)))
+        var deflated: DeflatedStrips?
+        let parallelDeflate = options.compression == .deflate && options.layout == .strips && v.type != .f32
         for z in 0..<v.shape.z {
             try Cancellation.check()
             var ok = true
@@ -498,9 +606,23 @@ public enum TIFF {
             switch options.layout {
             case .strips:
                 // About 256 KiB per strip.
-                let rps = max(1, min(ht, (256 << 10) / max(1, w * bpp)))
+                let rps = rowsPerStrip
                 ok = ok && emsh_tiff_set_u32(t, UInt32(TIFFTAG_ROWSPERSTRIP), UInt32(rps)) == 1
                 if !ok { throw h.fail("cannot set TIFF fields") }
+                if parallelDeflate {
+                    if deflated == nil || !(deflated?.pages.contains(z) ?? false) {
+                        let batch = z..<min(v.shape.z, z + 4 * max(1, Threads.count))
+                        deflated = try DeflatedStrips(v, pages: batch, rowsPerStrip: rps, path: path)
+                    }
+                    guard let d = deflated else { throw IOError(path, "cannot compress page \(z)") }
+                    for s in 0..<d.stripsPerPage {
+                        let (p, n) = d.strip(page: z, s)
+                        if TIFFWriteRawStrip(t, UInt32(s), UnsafeMutableRawPointer(mutating: p), tmsize_t(n)) < 0 {
+                            throw h.fail("cannot write page \(z)")
+                        }
+                    }
+                    break
+                }
                 var y = 0, s: UInt32 = 0
                 while y < ht {
                     let r = min(rps, ht - y)
@@ -643,5 +765,64 @@ extension String {
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }
         return String(s)
+    }
+}
+
+/// The deflated strips (zlib streams, horizontal predictor) of a run of pages of an integer volume,
+/// compressed in parallel with libdeflate at level 6; written raw by `TIFF.writeLibTIFF`.
+final class DeflatedStrips {
+    let pages: Range<Int>
+    let stripsPerPage: Int
+    private let capacity: Int
+    private let buffer: UnsafeMutableRawPointer
+    private var sizes: [Int]
+
+    init(_ v: Volume, pages: Range<Int>, rowsPerStrip rps: Int, path: String) throws {
+        let w = v.shape.x, ht = v.shape.y, bpp = v.type.byteSize
+        self.pages = pages
+        stripsPerPage = (ht + rps - 1) / rps
+        let stripBytes = rps * w * bpp
+        capacity = libdeflate_zlib_compress_bound(nil, stripBytes)
+        let strips = pages.count * stripsPerPage
+        guard let total = MemoryBudget.bytes([strips, capacity], elementSize: 1) else {
+            throw IOError(path, "the compressed pages are too large")
+        }
+        try MemoryBudget.check(total, what: "compressing \(pages.count) pages")
+        buffer = .allocate(byteCount: max(total, 1), alignment: 16)
+        sizes = [Int](repeating: 0, count: strips)
+        let base = UnsafeRawPointer(v.storage.rawPointer)
+        let sliceBytes = w * ht * bpp
+        let out = buffer, cap = capacity, spp = stripsPerPage, first = pages.lowerBound
+        let failed = Atomic<Bool>(false)
+        sizes.withUnsafeMutableBufferPointer { sz in
+            let sizesOut = sz
+            parallelChunks(strips) { _, range in
+                guard let c = libdeflate_alloc_compressor(6) else { failed.store(true, ordering: .relaxed); return }
+                defer { libdeflate_free_compressor(c) }
+                let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(stripBytes, 1), alignment: 16)
+                defer { scratch.deallocate() }
+                for k in range {
+                    if Cancellation.isCancelled { return }
+                    let z = first + k / spp, s = k % spp
+                    let y = s * rps, r = min(rps, ht - y)
+                    let n = r * w * bpp
+                    TIFF.applyHorizontalPredictor(base + z * sliceBytes + y * w * bpp, scratch, rows: r, width: w, bytesPerSample: bpp)
+                    let got = libdeflate_zlib_compress(c, scratch, n, out + k * cap, cap)
+                    if got == 0 { failed.store(true, ordering: .relaxed) }
+                    sizesOut[k] = got
+                }
+            }
+        }
+        try Cancellation.check()
+        if failed.load(ordering: .relaxed) {
+            throw IOError(path, "cannot compress the pixel data (out of memory?)")
+        }
+    }
+
+    deinit { buffer.deallocate() }
+
+    func strip(page z: Int, _ s: Int) -> (UnsafeRawPointer, Int) {
+        let k = (z - pages.lowerBound) * stripsPerPage + s
+        return (UnsafeRawPointer(buffer + k * capacity), sizes[k])
     }
 }

@@ -64,6 +64,17 @@ func objectsBenchmark() throws {
     let (s, n) = try time("split_distance") { try split(mask, method: .distance) }
     print("BENCH_INFO split_distance objects \(n)")
     try save(s, "split.u32")
+    // The crop the peer's watershed is timed on (crop.u8, z·y·x bytes; crop.txt "z y x").
+    if let cw = try? String(contentsOfFile: dir + "/crop.txt", encoding: .utf8) {
+        let dims = cw.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let cb = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/crop.u8")))
+        if dims.count == 3, cb.count == dims[0] * dims[1] * dims[2] {
+            let cm = Volume(shape: Shape(z: dims[0], y: dims[1], x: dims[2]), spacing: sp, kind: .mask,
+                            storage: .u8(VoxelBuffer(cb)))
+            let (_, cn) = try time("split_distance_crop") { try split(cm, method: .distance) }
+            print("BENCH split_crop_objects \(cn) 0")
+        }
+    }
     let f32mask = try time("blur") { try blur(mask, sigma: 2) }
     _ = f32mask
     if let l = labels26 {

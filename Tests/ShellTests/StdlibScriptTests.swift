@@ -30,6 +30,17 @@ import Testing
     func mitoUsage() throws {
         let r = try Emsh.run([Self.root + "/stdlib/mito.ems"])
         #expect(r.status == 2)
-        #expect(r.stdout.contains("usage: emsh stdlib/mito.ems DATA"))
+        #expect(r.stdout.contains("usage: emsh stdlib/mito.ems DATA [OUT] [MINUTES] [SPACING]"))
+    }
+
+    @Test("mito.ems rejects a malformed SPACING and a missing OUT before loading or training anything")
+    func mitoArgumentChecks() throws {
+        let bad = try Emsh.run([Self.root + "/stdlib/mito.ems", "/nonexistent/data", "/nonexistent/out", "1", "10,10"])
+        #expect(bad.status == 2)
+        #expect(bad.stdout.contains("SPACING in nm"))
+        let noOut = try Emsh.run([Self.root + "/stdlib/mito.ems", "/nonexistent/data", "/nonexistent/out", "1", "10x10x50"])
+        #expect(noOut.status == 1)
+        #expect(noOut.stderr.contains("cannot go to /nonexistent/out"), "stderr: \(noOut.stderr)")
+        #expect(!noOut.stderr.contains("/nonexistent/data"), "the data was touched before the OUT check")
     }
 }

@@ -34,6 +34,20 @@ import Testing
         #expect(try load("bigtiff_u8.tif").u8?.array == (0..<Self.shape.count).map { UInt8(($0 * 37) % 256) })
     }
 
+    // Deflate strips are inflated by emsh itself (libdeflate + its own predictor): check against
+    // tifffile's writer, several strips per page, the last one short.
+    @Test func deflateStripsWithPredictorU8() throws {
+        #expect(try load("deflate_pred_u8.tif").u8?.array == (0..<Self.shape.count).map { UInt8(($0 * 37) % 256) })
+    }
+
+    @Test func deflateStripsWithPredictorU16() throws {
+        #expect(try load("deflate_pred_u16.tif").u16?.array == (0..<Self.shape.count).map { UInt16(($0 * 1237) % 65536) })
+    }
+
+    @Test func deflateStripsU32() throws {
+        #expect(try load("deflate_u32.tif").u32?.array == (0..<Self.shape.count).map { UInt32(truncatingIfNeeded: $0 * 100003) })
+    }
+
     @Test func deflateTilesF32() throws {
         let v = try load("deflate_tiles_f32.tif")
         var sum: UInt64 = 0

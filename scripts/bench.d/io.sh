@@ -46,6 +46,10 @@ t=$(best3 "v = load $OUT/emsh_deflate.tif")
 line tiff_deflate_read_20 "$t"
 
 "$PY" scripts/bench.d/io_peer.py time "$DATA" "$OUT"
+if [ -f "$OUT/peer_stack_deflate.tif" ]; then
+  t=$(best3 "v = load $OUT/peer_stack_deflate.tif")
+  line tiff_read_tifffile_deflate_20 "$t"
+fi
 "$PY" scripts/bench.d/io_peer.py check "$OUT/emsh.tif" 7.5 7.5 50
 "$PY" scripts/bench.d/io_peer.py same "$OUT/emsh.tif" "$IMAGES"
 "$PY" scripts/bench.d/io_peer.py same "$OUT/emsh_deflate.tif" "$IMAGES"
