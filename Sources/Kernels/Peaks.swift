@@ -67,7 +67,7 @@ func binPosition(_ h: Histogram, _ f: Double) -> Double {
 /// The thesis rule on one 256-bin histogram; returns `count` ascending fractional bin positions or nil.
 ///
 /// 1. Smooth with a Gaussian (σ = 2 bins, reflected ends).
-/// 2. A local maximum i is a peak only when the gradients on both sides, h[i] − h[i−d] and
+/// 2. A local maximum i (the first and last bins included: the ends mirror) is a peak only when the gradients on both sides, h[i] − h[i−d] and
 ///    h[i+d] − h[i] (d = 8 bins), have a negative product; where the product is positive the maximum
 ///    is a small rise on a slope and is averaged away (from the dip on the slope's upper side to where
 ///    the histogram comes back to the dip's height, replaced by a straight line), and the search
@@ -87,13 +87,14 @@ public func detectPeaks(_ counts: [Double], count: Int = 2) -> [Double]? {
         guard top > 0 else { return nil }
         peaks = []
         var changed = false
-        var i = 1
-        while i < n - 1 {
-            // A maximum, possibly a plateau: [i, j] equal, lower on both sides.
-            guard h[i] > h[i - 1] else { i += 1; continue }
+        var i = 0
+        while i < n {
+            // A maximum, possibly a plateau: [i, j] equal, lower on both sides. The ends count as mirrors, so a
+            // peak in the first or last bin (saturated extracellular space, clipped to 0 or 255) is a peak too.
+            guard i == 0 || h[i] > h[i - 1] else { i += 1; continue }
             var j = i
             while j + 1 < n && h[j + 1] == h[i] { j += 1 }
-            guard j + 1 < n, h[j + 1] < h[i] else { i = j + 1; continue }
+            guard (j + 1 == n && i > 0) || (j + 1 < n && h[j + 1] < h[i]) else { i = j + 1; continue }
             let c = (i + j) / 2
             let gl = h[c] - h[reflectIndex(c - d, n)]
             let gr = h[reflectIndex(c + d, n)] - h[c]

@@ -60,6 +60,21 @@ private func add(_ hs: [Double]...) -> [Double] { (0..<256).map { i in hs.reduce
     #expect(q.count == 2 && abs(q[0] - 150) < 0.5)
 }
 
+@Test func aPeakClippedIntoTheLastBinCountsAsTheBrightPeak() {
+    // Extracellular space saturated at 255 (a spike in the last bin) and a dark one at 20, with a broad low hump
+    // at 125: the four tallest are 125, 165, 205, 255 — the middle two are the cell's peaks (before, the last bin was
+    // never a maximum, and 20, 125, 165, 205 gave 125 and 165).
+    var h = add(gauss(20, 4, 250), gauss(125, 10, 400), gauss(165, 5, 1500), gauss(205, 5, 2500))
+    h[255] += 3000; h[254] += 1000
+    let p = detectPeaks(h) ?? []
+    #expect(p.count == 2 && abs(p[0] - 165) < 0.5 && abs(p[1] - 205) < 0.5, "\(p)")
+    // The same in the first bin.
+    var d = add(gauss(125, 10, 400), gauss(165, 5, 1500), gauss(205, 5, 2500), gauss(240, 4, 600))
+    d[0] += 3000; d[1] += 1000
+    let q = detectPeaks(d) ?? []
+    #expect(q.count == 2 && abs(q[0] - 165) < 0.5 && abs(q[1] - 205) < 0.5, "\(q)")
+}
+
 @Test func peaksPerSliceAveragedSkippingFailures() throws {
     let a = add(gauss(100, 6, 1000), gauss(170, 6, 2000)), b = add(gauss(110, 6, 1000), gauss(180, 6, 2000))
     let flat = [Double](repeating: 0, count: 256)

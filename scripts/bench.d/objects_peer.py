@@ -54,8 +54,9 @@ def main():
     # emsh, in-process.
     env = dict(os.environ, EMSH_BENCH_OBJECTS=work)
     pkg = os.environ.get("EMSH_BENCH_PACKAGE", ROOT)   # another package holding the same sources
-    scratch = os.environ.get("EMSH_BENCH_SCRATCH", os.path.join(ROOT, ".build-bench-objects"))
-    cmd = ["swift", "test", "-c", "release", "--scratch-path", scratch,
+    # The same release test build as the learning benches (same flags, same folder): one build for all.
+    scratch = os.environ.get("EMSH_BENCH_SCRATCH", os.path.join(ROOT, ".build-bench-learning"))
+    cmd = ["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--scratch-path", scratch,
            "--filter", "objectsBenchmark"]
     out = subprocess.run(cmd, cwd=pkg, env=env, capture_output=True, text=True)
     ours = {}; ours_cpu = {}
