@@ -327,6 +327,11 @@ public enum TIFF {
               emsh_tiff_get_u32(t, UInt32(TIFFTAG_TILELENGTH), &th) == 1, tw > 0, th > 0 else {
             throw IOError(h.path, "page \(page.index): bad tile size")
         }
+        // A tile may overhang a small page (256² tiles on a 5×4 image are normal) but not by more than that:
+        // a hostile header claiming a 10⁹-pixel-wide tile would otherwise allocate gigabytes for one read.
+        guard Int(tw) <= max(page.width, 8192), Int(th) <= max(page.height, 8192) else {
+            throw IOError(h.path, "page \(page.index): tile \(tw)×\(th) is larger than the \(page.width)×\(page.height) page")
+        }
         let tileBytes = Int(TIFFTileSize(t))
         let (tilePixels, overflow) = Int(tw).multipliedReportingOverflow(by: Int(th))
         guard !overflow, tileBytes > 0, tileBytes / bpp == tilePixels else {

@@ -97,6 +97,15 @@ import Testing
         for k in 0..<4 { b[at + k] = UInt8((value >> (8 * UInt32(k))) & 0xff) }
     }
 
+    @Test func aTileFarLargerThanItsPageIsRefusedBeforeAllocating() throws {
+        // Found by libFuzzer: a 5×4 tiled page claiming 1,073,754,900×4 tiles (a 4 GB buffer for one tile).
+        let here = URL(fileURLWithPath: #filePath)
+        let file = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/corpus/tiff/oom-huge-tile.tif").path
+        let e = errorText { _ = try TIFF.read(paths: [file]) }
+        #expect(e?.contains("oom-huge-tile.tif") == true && e?.contains("larger than the 5×4 page") == true, "\(e ?? "no error")")
+    }
+
     @Test func hostileHeadersAreRefusedNamingTheFile() throws {
         let d = TempDir()
         let good = try smallTIFF(d)
