@@ -60,6 +60,8 @@ struct LearningQuality {
         var c = TrainConfig()
         c.architecture.frames = frames
         c.duration = .minutes(minutes)
+        // A fixed step count makes the quality independent of the machine's load (the ensemble experiment).
+        if let steps = env["EMSH_QUALITY_STEPS"].flatMap(Int.init) { c.duration = .steps(steps) }
         if let lr = env["EMSH_QUALITY_LR"].flatMap(Float.init) { c.learningRate = lr }
         if let pw = env["EMSH_QUALITY_POSW"].flatMap(Float.init) { c.positiveWeight = pw }
         c.validation = (valImg, valLab)
