@@ -9,12 +9,15 @@ import Glibc
 final class PseudoTerminal {
     let pid: pid_t
     private let master: Int32
-    private var raw: [UInt8] = []
+    /// Every byte the program wrote so far.
+    private(set) var raw: [UInt8] = []
     /// Offset into `screen` after the last `expect` match.
     private var mark: String.Index?
     private var exitStatus: Int32?
 
-    init(_ executable: String, arguments: [String] = [], environment: [String: String]) throws {
+    /// - directory: the child's working folder (default: the test's); columns × rows: the terminal's size.
+    init(_ executable: String, arguments: [String] = [], environment: [String: String], directory: String? = nil,
+         columns: UInt16 = 100, rows: UInt16 = 30) throws {
         var m: Int32 = -1, slave: Int32 = -1
         guard openpty(&m, &slave, nil, nil, nil) == 0 else { throw TestSetupError("no pseudo-terminal: errno \(errno)") }
         defer { close(slave) }
@@ -22,7 +25,7 @@ final class PseudoTerminal {
         _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
         var nameBuf = [CChar](repeating: 0, count: 128)
         guard ttyname_r(slave, &nameBuf, nameBuf.count) == 0 else { close(m); throw TestSetupError("ttyname failed") }
-        var ws = winsize(ws_row: 30, ws_col: 100, ws_xpixel: 0, ws_ypixel: 0)
+        var ws = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(m, UInt(TIOCSWINSZ), &ws)
         master = m
 
@@ -47,11 +50,14 @@ final class PseudoTerminal {
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigdefault(&attr, &defaults)
 
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        // With a working folder, /bin/sh changes to it, then becomes the program (same process).
+        let words = directory.map { ["/bin/sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", $0, executable] + arguments }
+            ?? [executable] + arguments
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in argv + envp { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attr, argv, envp)
+        let rc = posix_spawn(&child, words[0], &actions, &attr, argv, envp)
         guard rc == 0 else { close(m); throw TestSetupError("posix_spawn \(executable) failed: \(rc)") }
         pid = child
     }
@@ -77,19 +83,22 @@ final class PseudoTerminal {
     }
 
     /// Reads what the program wrote for up to `seconds`, returning early once `until` is true.
-    private func pump(seconds: Double, until: () -> Bool) {
+    /// False on timeout, or when the child closed the terminal before `until` held.
+    @discardableResult
+    func pump(seconds: Double, until: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        var buf = [UInt8](repeating: 0, count: 4096)
+        var buf = [UInt8](repeating: 0, count: 65536)
         while !until() {
             let left = deadline.timeIntervalSinceNow
-            if left <= 0 { return }
+            if left <= 0 { return false }
             var fds = [pollfd(fd: master, events: Int16(POLLIN), revents: 0)]
             let r = poll(&fds, 1, Int32(min(left, 0.05) * 1000) + 1)
             if r > 0 {
                 let n = read(master, &buf, buf.count)
-                if n > 0 { raw.append(contentsOf: buf[0..<n]) } else { return }   // EIO: the child closed the terminal
+                if n > 0 { raw.append(contentsOf: buf[0..<n]) } else { return until() }   // EIO: the child closed the terminal
             }
         }
+        return true
     }
 
     /// Everything shown so far, without escape sequences, carriage returns and bells.
@@ -128,6 +137,7 @@ final class PseudoTerminal {
             if r == pid {
                 let status: Int32 = (st & 0x7f) == 0 ? (st >> 8) & 0xff : -1
                 exitStatus = status
+                settle(0.1)   // what it wrote last
                 return status >= 0 ? status : nil
             }
         }

@@ -478,101 +478,30 @@ enum Transcript {
     }
 
     /// A program at a pseudo-terminal whose raw output is kept.
+    /// The README's terminal: a `PseudoTerminal` and a count of the prompts it has shown.
     final class Terminal {
         static let lineTimeout = 180.0
-        let pid: pid_t
-        private let master: Int32
-        private(set) var raw: [UInt8] = []
-        private var exited = false
-
-        init(_ executable: String, directory: String, environment: [String: String], columns: UInt16) throws {
-            var m: Int32 = -1, slave: Int32 = -1
-            guard openpty(&m, &slave, nil, nil, nil) == 0 else { throw ReadmeError(description: "no pseudo-terminal: errno \(errno)") }
-            defer { close(slave) }
-            _ = fcntl(m, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
-            var nameBuf = [CChar](repeating: 0, count: 128)
-            guard ttyname_r(slave, &nameBuf, nameBuf.count) == 0 else { close(m); throw ReadmeError(description: "ttyname failed") }
-            var ws = winsize(ws_row: 50, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
-            _ = ioctl(m, UInt(TIOCSWINSZ), &ws)
-            master = m
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, nameBuf, O_RDWR, 0)
-            posix_spawn_file_actions_adddup2(&actions, 0, 1)
-            posix_spawn_file_actions_adddup2(&actions, 0, 2)
-            var attr = posix_spawnattr_t()
-            posix_spawnattr_init(&attr)
-            defer { posix_spawnattr_destroy(&attr) }
-            let setsid: Int32 = 0x80   // POSIX_SPAWN_SETSID: the terminal becomes the controlling terminal
-            posix_spawnattr_setflags(&attr, Int16(setsid | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            posix_spawnattr_setsigmask(&attr, &empty)
-            var defaults = sigset_t()
-            sigemptyset(&defaults)
-            sigaddset(&defaults, SIGINT)
-            sigaddset(&defaults, SIGPIPE)
-            posix_spawnattr_setsigdefault(&attr, &defaults)
-            // /bin/sh changes to the working folder, then becomes emsh (same process).
-            let words: [String] = ["/bin/sh", "-c", "cd \"$1\" && exec \"$2\"", "sh", directory, executable]
-            let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-            let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-            defer { for p in argv + envp { free(p) } }
-            var child: pid_t = 0
-            let rc = posix_spawn(&child, "/bin/sh", &actions, &attr, argv, envp)
-            guard rc == 0 else { close(m); throw ReadmeError(description: "posix_spawn \(executable) failed: \(rc)") }
-            pid = child
-        }
-
-        deinit {
-            if !exited {
-                kill(pid, SIGKILL)
-                var st: Int32 = 0
-                waitpid(pid, &st, 0)
-            }
-            close(master)
-        }
-
-        func send(_ text: String) {
-            let bytes = Array(text.utf8)
-            var off = 0
-            while off < bytes.count {
-                let n = bytes[off...].withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
-                if n <= 0 { break }
-                off += n
-            }
-        }
-
-        /// Reads until `until` holds or the time is up; false on timeout or when the terminal closed first.
-        private func pump(seconds: Double, until: () -> Bool) -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            var buf = [UInt8](repeating: 0, count: 65536)
-            while !until() {
-                let left = deadline.timeIntervalSinceNow
-                if left <= 0 { return false }
-                var fds = [pollfd(fd: master, events: Int16(POLLIN), revents: 0)]
-                if poll(&fds, 1, Int32(min(left, 0.05) * 1000) + 1) > 0 {
-                    let n = read(master, &buf, buf.count)
-                    if n > 0 { raw.append(contentsOf: buf[0..<n]) } else { return until() }
-                }
-            }
-            return true
-        }
-
+        private let tty: PseudoTerminal
+        var raw: [UInt8] { tty.raw }
         private var promptCount = 0
         private var scanned = 0
 
+        init(_ executable: String, directory: String, environment: [String: String], columns: UInt16) throws {
+            tty = try PseudoTerminal(executable, environment: environment, directory: directory, columns: columns, rows: 50)
+        }
+
+        func send(_ text: String) { tty.send(text) }
+
         /// Waits until `n` prompts (main or continuation) have been shown in all.
         func waitForPrompts(_ n: Int) -> Bool {
-            pump(seconds: Self.lineTimeout) {
+            tty.pump(seconds: Self.lineTimeout) {
                 countPrompts()
                 return promptCount >= n
             }
         }
 
         private func countPrompts() {
+            let raw = tty.raw
             let patterns = Transcript.prompts.map { Array($0.utf8) }
             var i = scanned
             scan: while i < raw.count {
@@ -594,18 +523,6 @@ enum Transcript {
             scanned = i
         }
 
-        func waitForExit(timeout: Double = 10) -> Int32? {
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
-                _ = pump(seconds: 0.05) { false }
-                var st: Int32 = 0
-                if waitpid(pid, &st, WNOHANG) == pid {
-                    exited = true
-                    _ = pump(seconds: 0.1) { false }
-                    return (st & 0x7f) == 0 ? (st >> 8) & 0xff : nil
-                }
-            }
-            return nil
-        }
+        func waitForExit(timeout: Double = 10) -> Int32? { tty.waitForExit(timeout: timeout) }
     }
 }
