@@ -21,8 +21,10 @@ let package = Package(
         // libpng's low-level API behind a C function that owns the setjmp (longjmp must not cross Swift frames).
         .target(name: "PNGCodec", dependencies: ["CPNG"]),
 
-        // The volume type and pure numeric code; imports nothing of ours.
-        .target(name: "Kernels"),
+        // Vector bodies (SSE2/AVX2, chosen at run time) for kernels Swift cannot express portably.
+        .target(name: "KernelsSIMD"),
+        // The volume type and pure numeric code; imports only KernelsSIMD.
+        .target(name: "Kernels", dependencies: ["KernelsSIMD"]),
         // PNG / TIFF / CSV readers and writers.
         .target(name: "VolumeIO", dependencies: ["Kernels", "CPNG", "CTIFF", "PNGCodec"]),
         // Tensors, layers, U-Net, training and inference over OpenBLAS.
@@ -42,7 +44,7 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Kernels", "Runtime", "VolumeIO", "Learning", "Language", "Commands"]),
         .executableTarget(name: "emsh-fuzz", dependencies: ["FuzzTargets", "CFuzzer"]),
 
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], exclude: ["Fixtures"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KernelsSIMD"], exclude: ["Fixtures"]),
         .testTarget(name: "VolumeIOTests", dependencies: ["VolumeIO", "Kernels"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language", "Commands", "Runtime", "Shell"],

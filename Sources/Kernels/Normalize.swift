@@ -1,3 +1,5 @@
+import KernelsSIMD
+
 /// The thesis's piecewise-linear intensity map that sends p1 → P1 and p2 → P2:
 /// x ≤ p1: x·P1/p1; p1 < x ≤ p2: P1 + (x−p1)(P2−P1)/(p2−p1); x > p2: P2 + (x−p2)(255−P2)/(255−p2).
 /// (When p2 ≥ 255, as on u16/f32 data, the middle slope continues above p2.)
@@ -7,9 +9,62 @@
     return P2 + (x - p2) * (255 - P2) / (255 - p2)
 }
 
-/// The 256-entry table of `normalizeMap` for u8 data without dither: nearest level (halves up), clamped to 0…255.
-/// With dither class c (0…15) a voxel gets ⌊T(x) + (c + ½)/16⌋ instead.
+/// The fixed-point form of `normalizeMap` that u8 volumes are mapped through (`emsh_norm_map`):
+/// T(x) in units of 2^-shift levels, one 16-bit multiply-high and add per segment, evaluated 16 or 32
+/// voxels at a time by the vector kernels. It stays within 1.5/2^shift of a level of the exact map.
+/// nil when that cannot hold (a slope of 8 levels per level or more) or the fixed-point map would not
+/// be monotone; the exact table (`exactNormalizationTable`) is used then.
+func fixedPointNormalizeMap(p1: Double, p2: Double, P1: Double, P2: Double) -> emsh_norm_map? {
+    guard p1 > 0, p1 < p2, p2 < 255, P1 >= 0, P1 < P2, P2 <= 255 else { return nil }
+    let mid = (P2 - P1) / (p2 - p1)
+    let a = [P1 / p1, mid, (255 - P2) / (255 - p2)]
+    let b = [0, P1 - mid * p1, P2 - a[2] * p2]
+    guard let steepest = a.max(), steepest.isFinite else { return nil }
+    let shift = steepest < 4 ? 6 : (steepest < 8 ? 5 : 0)
+    guard shift > 0 else { return nil }
+    let unit = Double(1 << shift)
+    var s: [UInt16] = [], o: [Int] = []
+    for k in 0..<3 {
+        let sk = (a[k] * unit * 256).rounded()
+        // The multiply-high truncates (half a unit low on average): +½ unit centres the error.
+        let ok = (b[k] * unit + 0.5).rounded()
+        guard sk >= 0, sk <= 65535, abs(ok) < 1e9 else { return nil }
+        s.append(UInt16(sk))
+        o.append(Int(ok))
+    }
+    var m = emsh_norm_map(x1: Int16(p1.rounded(.down)), x2: Int16(p2.rounded(.down)),
+                          s: (s[0], s[1], s[2]),
+                          // An offset is the segment's line extrapolated to x = 0 and may not fit 16 bits;
+                          // the kernels add modulo 2^16, which is exact wherever the segment's values fit.
+                          o: (Int16(truncatingIfNeeded: o[0]), Int16(truncatingIfNeeded: o[1]), Int16(truncatingIfNeeded: o[2])),
+                          shift: Int16(shift))
+    // Check in full-width arithmetic what the 16-bit kernels will compute: the same values, close to
+    // the exact map, monotone, and room for the dither term.
+    var previous = Int.min
+    for x in 0..<256 {
+        let k = x <= Int(m.x1) ? 0 : (x <= Int(m.x2) ? 1 : 2)
+        let t = ((x << 8) * Int(s[k])) >> 16 + o[k]
+        guard t == Int(emsh_norm_map_eval(&m, Int32(x))), t >= previous, t >= -32768, t <= 32767 - 64,
+              abs(Double(t) - normalizeMap(Double(x), p1: p1, p2: p2, P1: P1, P2: P2) * unit) <= 1.5 else { return nil }
+        previous = t
+    }
+    return m
+}
+
+/// The 256-entry table u8 data is mapped through without dither (nearest level, halves up), or with
+/// dither class c (0…15): ⌊T(x) + (c + ½)/16⌋, clamped to 0…255. T is the fixed-point map where there
+/// is one, else the exact `normalizeMap`.
 public func normalizationTable(p1: Double, p2: Double, P1: Double, P2: Double, ditherClass: Int? = nil) -> [UInt8] {
+    guard var m = fixedPointNormalizeMap(p1: p1, p2: p2, P1: P1, P2: P2) else {
+        return exactNormalizationTable(p1: p1, p2: p2, P1: P1, P2: P2, ditherClass: ditherClass)
+    }
+    let shift = Int(m.shift)
+    let d = (ditherClass.map { 2 * $0 + 1 } ?? 16) << (shift - 5)
+    return (0..<256).map { x in UInt8(max(0, min(255, (Int(emsh_norm_map_eval(&m, Int32(x))) + d) >> shift))) }
+}
+
+/// `normalizationTable` from the exact map in double precision.
+func exactNormalizationTable(p1: Double, p2: Double, P1: Double, P2: Double, ditherClass: Int?) -> [UInt8] {
     let f = ditherClass.map { (Double($0) + 0.5) / 16 } ?? 0.5
     return (0..<256).map { x in UInt8(clampFloor(normalizeMap(Double(x), p1: p1, p2: p2, P1: P1, P2: P2) + f, 255)) }
 }
@@ -17,12 +72,14 @@ public func normalizationTable(p1: Double, p2: Double, P1: Double, P2: Double, d
 /// Maps every slice's histogram peaks (p1, p2) onto the reference (P1, P2) with the thesis's
 /// piecewise-linear map (`normalizeMap`). `peaks` holds one pair for every slice, or one pair per slice.
 ///
-/// u8 volumes stay u8 (through per-slice tables), clamped to 0…255. With `dither` (the default) a
-/// mapped value t becomes ⌊t + (c + ½)/16⌋, where the dither class c (0…15) comes from a fixed
-/// per-voxel pattern (deterministic, the same for every run; each 16 consecutive voxels hold every
-/// class once): ⌊t⌋ + 1 with probability frac(t) to 1/32, so every level keeps its mean and histogram
-/// peaks land on P1, P2 to a small fraction of a level, where plain rounding
-/// (`dither: false`: nearest level, halves up) shifts a whole slice by up to half a level.
+/// u8 volumes stay u8, clamped to 0…255, mapped through the fixed-point form of the map
+/// (`fixedPointNormalizeMap`, within 1.5/64 of a level of the exact map for slopes below 4; the exact
+/// map for slopes of 8 or more). With `dither` (the default) a mapped value t becomes ⌊t + (c + ½)/16⌋,
+/// where the dither class c (0…15) comes from a fixed per-voxel pattern (deterministic, the same for
+/// every run; each 16 consecutive voxels hold every class once): ⌊t⌋ + 1 with probability frac(t) to
+/// 1/32, so every level keeps its mean and histogram peaks land on P1, P2 to a small fraction of a
+/// level, where plain rounding (`dither: false`: nearest level, halves up) shifts a whole slice by up
+/// to half a level.
 /// For a fixed voxel the map stays monotone. u16 and f32 volumes give f32 (no rounding, no clamping).
 /// Requires 0 < p1 < p2 (and p2 < 255 for u8), 0 ≤ P1 < P2 ≤ 255. Label maps are refused.
 public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Double, Double)], dither: Bool = true) throws -> Volume {
@@ -48,23 +105,26 @@ public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Doub
     let plane = v.shape.sliceCount
     if case .u8(let b) = v.storage {
         let out = try allocateStorage(.u8, count: v.count, what: "normalize")
-        // One 16×256 table per peak pair: row t holds ⌊T(x) + (t + ½)/16⌋ (dither class t), or all rows
-        // ⌊T(x) + ½⌋ without dither.
+        let pi = b.pointer, po = out.rawPointer.assumingMemoryBound(to: UInt8.self)
+        let pattern: UnsafePointer<UInt8>? = dither ? UnsafePointer(DitherPattern.shared.pointer) : nil
+        // Per peak pair: the fixed-point map for the vector kernels, or (for extreme slopes) a 16×256
+        // exact table whose row c holds dither class c.
+        let maps = peaks.map { fixedPointNormalizeMap(p1: $0.0, p2: $0.1, P1: P1, P2: P2) }
         let tables = VoxelBuffer<UInt8>(uninitialized: peaks.count * 4096)
-        for (k, (p1, p2)) in peaks.enumerated() {
-            for x in 0..<256 {
-                let t = normalizeMap(Double(x), p1: p1, p2: p2, P1: P1, P2: P2)
-                for c in 0..<16 {
-                    let f = dither ? (Double(c) + 0.5) / 16 : 0.5
-                    tables.pointer[k * 4096 + c * 256 + x] = UInt8(clampFloor(t + f, 255))
-                }
+        for (k, (p1, p2)) in peaks.enumerated() where maps[k] == nil {
+            for c in 0..<16 {
+                let row = exactNormalizationTable(p1: p1, p2: p2, P1: P1, P2: P2, ditherClass: dither ? c : nil)
+                for x in 0..<256 { tables.pointer[k * 4096 + c * 256 + x] = row[x] }
             }
         }
-        let pi = b.pointer, po = out.rawPointer.assumingMemoryBound(to: UInt8.self)
         let tp = tables.pointer, single = peaks.count == 1
-        let pattern = DitherPattern.shared.pointer
         try parallelSlices(nz) { z in
-            applyDitheredTable(tp + (single ? 0 : z * 4096), pattern, pi + z * plane, po + z * plane, plane)
+            let k = single ? 0 : z
+            if var m = maps[k] {
+                emsh_normalize_u8(pi + z * plane, po + z * plane, plane, pattern, &m, Int32(EMSH_ISA_BEST))
+            } else {
+                applyDitheredTable(tp + k * 4096, DitherPattern.shared.pointer, pi + z * plane, po + z * plane, plane)
+            }
         }
         withExtendedLifetime(tables) {}
         return v.with(storage: out, kind: .image)

@@ -5,12 +5,15 @@ import Synchronization
 public final class Progress: @unchecked Sendable {
     public let label: String
     public let total: Int
+    /// What the counts measure when not items, e.g. "s" for a time-limited task.
+    public let unit: String
     private let done = Atomic<Int>(0)
     private let lock = Mutex<String>("")
 
-    public init(label: String, total: Int) {
+    public init(label: String, total: Int, unit: String = "") {
         self.label = label
         self.total = max(total, 1)
+        self.unit = unit
         ProgressCenter.renderer?.started(self)
     }
 

@@ -116,7 +116,8 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
     var best: (f: Double, epoch: Int, weights: [[Float]])? = nil
 
     let progressTotal = totalSteps ?? Int(limit ?? 1)
-    let progress = Kernels.Progress(label: "train", total: progressTotal)
+    // A time limit counts seconds, not steps.
+    let progress = Kernels.Progress(label: "train", total: progressTotal, unit: totalSteps == nil ? "s" : "")
     defer { progress.finish() }
     let start = DispatchTime.now().uptimeNanoseconds
     func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }

@@ -93,7 +93,7 @@ public final class ProgressBar: ProgressRenderer {
             bar += partial[eighths % 8]
             bar += String(repeating: " ", count: width - eighths / 8 - (eighths % 8 > 0 ? 1 : 0))
         }
-        var s = "\(p.label) ▕\(bar)▏ \(Int((fraction * 100).rounded(.down)))% \(done)/\(p.total)"
+        var s = "\(p.label) ▕\(bar)▏ \(Int((fraction * 100).rounded(.down)))% \(done)/\(p.total)\(p.unit.isEmpty ? "" : " " + p.unit)"
         let detail = p.detail
         if !detail.isEmpty { s += " " + detail }
         s += " · " + timing(done: done, total: p.total, elapsed: elapsed, final: final)
@@ -104,7 +104,7 @@ public final class ProgressBar: ProgressRenderer {
     /// `train 45% 120/266 loss 0.21 · ETA 1:23`
     static func plainLine(_ p: Progress, elapsed: Double, final: Bool) -> String {
         let done = min(p.completed, p.total)
-        var s = "\(p.label) \(Int((100 * Double(done) / Double(p.total)).rounded(.down)))% \(done)/\(p.total)"
+        var s = "\(p.label) \(Int((100 * Double(done) / Double(p.total)).rounded(.down)))% \(done)/\(p.total)\(p.unit.isEmpty ? "" : " " + p.unit)"
         if !p.detail.isEmpty { s += " " + p.detail }
         return s + " · " + timing(done: done, total: p.total, elapsed: elapsed, final: final)
     }
