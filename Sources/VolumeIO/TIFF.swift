@@ -23,6 +23,9 @@ struct TIFFPage: Sendable {
     /// emsh inflates them itself (`readDeflateStrips`), libtiff's path stays the fallback.
     var deflate: Bool = false
     var predictor: Int = 1
+    /// A raw page whose strips lie back to back in order: the file offset of its pixels, which one
+    /// pread brings in without libtiff (the usual layout of ImageJ, tifffile and emsh stacks).
+    var contiguousOffset: UInt64?
 }
 
 /// An open libtiff handle whose error messages land in `errors` (never on stderr).
@@ -160,11 +163,29 @@ public enum TIFF {
         defer { progress.finish() }
         parallelChunks(n) { _, chunk in
             var handle: TIFFHandle?
-            defer { handle?.close() }
+            var file: (index: Int, fd: Int32)?
+            defer {
+                handle?.close()
+                if let file { close(file.fd) }
+            }
             for i in chunk {
                 if Cancellation.isCancelled { failures[i] = CancelledError(); return }
                 let page = chosen[i]
                 do {
+                    if let offset = page.contiguousOffset {
+                        // A contiguous raw page: one pread, no libtiff (and no second parse of the IFD).
+                        if file?.index != page.file {
+                            if let file { close(file.fd) }
+                            file = nil
+                            let fd = open(paths[page.file], O_RDONLY | O_CLOEXEC)
+                            if fd < 0 { throw IOError(paths[page.file], "cannot open: \(errnoMessage())") }
+                            file = (page.file, fd)
+                        }
+                        try readFully(file!.fd, into: base + i * sliceBytes, count: sliceBytes, at: offset,
+                                      path: paths[page.file], what: "page \(page.index)")
+                        progress.advance()
+                        continue
+                    }
                     if handle == nil || handle?.path != paths[page.file] {
                         handle?.close()
                         handle = nil
@@ -258,6 +279,7 @@ public enum TIFF {
         if strileCount == 0 { throw IOError(path, "page \(index) has no image data") }
         let uncompressed = compression == UInt16(COMPRESSION_NONE)
         var stored: UInt64 = 0
+        var firstOffset: UInt64 = 0, contiguousEnd: UInt64? = nil
         for s in 0..<strileCount {
             var err: Int32 = 0
             let off = TIFFGetStrileOffsetWithErr(t, s, &err)
@@ -268,6 +290,8 @@ public enum TIFF {
                 throw IOError(path, "page \(index): \(tiled ? "tile" : "strip") \(s) lies past the end of the file (truncated?)")
             }
             stored &+= count
+            if s == 0 { firstOffset = off; contiguousEnd = off + count }
+            else if let end = contiguousEnd { contiguousEnd = off == end ? end + count : nil }
         }
         // The stored bytes must be able to hold the pixels the header claims: all of them when
         // uncompressed, at least 1/4096 of them when compressed (deflate tops out near 1/1032).
@@ -282,6 +306,7 @@ public enum TIFF {
         let raw = uncompressed && !tiled && TIFFIsByteSwapped(t) == 0 && fillOrder == UInt16(FILLORDER_MSB2LSB)
         var page = TIFFPage(file: file, index: index, ifdOffset: TIFFCurrentDirOffset(t), width: Int(w), height: Int(ht),
                             type: type, tiled: tiled, minIsWhite: photometric == UInt16(PHOTOMETRIC_MINISWHITE), raw: raw)
+        if raw, let end = contiguousEnd, end - firstOffset >= claimed { page.contiguousOffset = firstOffset }
         if compression == UInt16(COMPRESSION_ADOBE_DEFLATE) || compression == UInt16(COMPRESSION_DEFLATE),
            !tiled, TIFFIsByteSwapped(t) == 0, fillOrder == UInt16(FILLORDER_MSB2LSB) {
             var predictor: UInt16 = 1
@@ -467,18 +492,22 @@ public enum TIFF {
             if err != 0 || count < UInt64(want) {
                 throw IOError(h.path, "page \(page.index): strip \(s) holds \(count) bytes, \(want) expected (corrupt or truncated)")
             }
-            var done = 0
-            while done < want {
-                let got = pread(fd, dest + y * rowBytes + done, want - done, off_t(off) + off_t(done))
-                if got < 0 && errno == EINTR { continue }
-                if got <= 0 {
-                    throw IOError(h.path, "page \(page.index): strip \(s) is truncated"
-                                  + (got < 0 ? " (\(errnoMessage()))" : ""))
-                }
-                done += got
-            }
+            try readFully(fd, into: dest + y * rowBytes, count: want, at: off, path: h.path, what: "page \(page.index): strip \(s)")
             y += r
             s += 1
+        }
+    }
+
+    /// Reads `count` bytes at `offset` of `fd` into `dest` (pread, retried until complete); a short
+    /// file is an error naming `what`.
+    static func readFully(_ fd: Int32, into dest: UnsafeMutableRawPointer, count: Int, at offset: UInt64,
+                          path: String, what: String) throws {
+        var done = 0
+        while done < count {
+            let got = pread(fd, dest + done, count - done, off_t(offset) + off_t(done))
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { throw IOError(path, "\(what) is truncated" + (got < 0 ? " (\(errnoMessage()))" : "")) }
+            done += got
         }
     }
 

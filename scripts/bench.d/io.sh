@@ -4,7 +4,7 @@
 #   peers: Pillow decode of the same PNGs; tifffile write + read of the same stack.
 #   check: tifffile reads the TIFF emsh wrote with the spacing emsh gave it (7.5 × 7.5 × 50 nm),
 #          and with exactly the pixels Pillow reads from the PNGs.
-# Each emsh figure is the best of 3 runs of `emsh -c`, minus the best of 3 runs of an empty
+# Each emsh figure is the best of 7 runs of `emsh -c`, minus the best of 7 runs of an empty
 # `emsh -c` (process start-up); the 2 cores are shared, so figures are noisy while anything else runs.
 # The tifffile figures are the best of 5 reads inside one Python process, where the memory of the
 # array is reused from the second read on; the `_warm` emsh reads are measured the same way (the mean
@@ -20,9 +20,9 @@ trap 'rm -rf "$OUT"' EXIT
 if [ ! -d "$DATA/train/images" ]; then echo "io: skip (no data at $DATA)"; exit 0; fi
 "$PY" -c 'import PIL, tifffile, numpy' 2>/dev/null || "$PY" -m pip install -q pillow tifffile numpy
 
-best3() {  # best wall time in seconds of 3 runs of: emsh -c "$1"
+best_run() {  # best wall time in seconds of 7 runs of: emsh -c "$1"
   local best=""
-  for _ in 1 2 3; do
+  for _ in 1 2 3 4 5 6 7; do
     local t0 t1
     t0=$(date +%s.%N)
     "$EMSH" -c "$1" >/dev/null
@@ -33,15 +33,15 @@ best3() {  # best wall time in seconds of 3 runs of: emsh -c "$1"
 }
 
 IMAGES="$DATA/train/images/*.png"
-base=$(best3 '1')
+base=$(best_run '1')
 line() { awk -v n="$1" -v t="$2" -v b="$base" 'BEGIN { printf "emsh %s %.4f s\n", n, (t - b > 0 ? t - b : 0) }'; }
 
-t=$(best3 "v = load \"$IMAGES\"")
+t=$(best_run "v = load \"$IMAGES\"")
 line png_decode_20 "$t"
 t_load=$t
-t=$(best3 "v = load \"$IMAGES\" --spacing [7.5, 7.5, 50]; save \$v $OUT/emsh.tif")
+t=$(best_run "v = load \"$IMAGES\" --spacing [7.5, 7.5, 50]; save \$v $OUT/emsh.tif")
 line tiff_write_20 "$(awk -v a="$t" -v b="$t_load" -v s="$base" 'BEGIN { print a - b + s }')"
-t=$(best3 "v = load $OUT/emsh.tif")
+t=$(best_run "v = load $OUT/emsh.tif")
 line tiff_read_20 "$t"
 # mean seconds of one `load FILE` over 20 loads in one emsh process, best of 3 such processes
 warm_load() {
@@ -50,15 +50,15 @@ warm_load() {
   done | sort -g | head -1
 }
 printf "emsh tiff_read_warm_20 %.4f s\n" "$(warm_load "$OUT/emsh.tif")"
-t=$(best3 "v = load \"$IMAGES\"; save \$v $OUT/emsh_deflate.tif --compress deflate")
+t=$(best_run "v = load \"$IMAGES\"; save \$v $OUT/emsh_deflate.tif --compress deflate")
 line tiff_deflate_write_20 "$(awk -v a="$t" -v b="$t_load" -v s="$base" 'BEGIN { print a - b + s }')"
-t=$(best3 "v = load $OUT/emsh_deflate.tif")
+t=$(best_run "v = load $OUT/emsh_deflate.tif")
 line tiff_deflate_read_20 "$t"
 printf "emsh tiff_deflate_read_warm_20 %.4f s\n" "$(warm_load "$OUT/emsh_deflate.tif")"
 
 "$PY" scripts/bench.d/io_peer.py time "$DATA" "$OUT"
 if [ -f "$OUT/peer_stack_deflate.tif" ]; then
-  t=$(best3 "v = load $OUT/peer_stack_deflate.tif")
+  t=$(best_run "v = load $OUT/peer_stack_deflate.tif")
   line tiff_read_tifffile_deflate_20 "$t"
 fi
 "$PY" scripts/bench.d/io_peer.py check "$OUT/emsh.tif" 7.5 7.5 50

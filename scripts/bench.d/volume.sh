@@ -13,18 +13,6 @@ PY=${BENCH_VENV:-$PWD/.venv-bench}/bin/python
 DATA=${EMSH_BENCH_DATA:-$PWD/../shared/data/sbem-mito}
 "$PY" -c 'import PIL, numpy' 2>/dev/null || "$PY" -m pip install -q pillow numpy
 
-best3() {  # best wall time in seconds of 3 runs of: emsh -c "$1"
-  local best=""
-  for _ in 1 2 3; do
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$EMSH" -c "$1" >/dev/null
-    t1=$(date +%s.%N)
-    best=$(awk -v a="$t0" -v b="$t1" -v c="$best" 'BEGIN { d = b - a; if (c == "" || d < c) print d; else print c }')
-  done
-  echo "$best"
-}
-
 # best of N `time (...)` lines printed by one emsh process (seconds)
 best_time() { "$EMSH" -c "$1" 2>/dev/null | awk '/^time:/ { t = $2; if (b == "" || t < b) b = t } END { print b }'; }
 
