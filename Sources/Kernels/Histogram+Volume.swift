@@ -16,7 +16,14 @@ public func histogram(_ v: Volume, z: Int? = nil) throws -> Histogram {
     let pc = counts.pointer
     if case .u8(let b) = vol.storage {
         let p = b.pointer
-        try parallelSlices(nz) { z in countBytes(p + z * plane, plane, into: pc + z * 256) }
+        try Cancellation.check()
+        parallelChunks(nz) { _, slices in
+            let pairs = VoxelBuffer<UInt32>(uninitialized: 65536)
+            for z in slices where !Cancellation.isCancelled {
+                countBytes(p + z * plane, plane, into: pc + z * 256, pairs: pairs.pointer)
+            }
+        }
+        try Cancellation.check()
         return Histogram(perSlice: counts.array, sliceCount: nz, lo: 0, hi: 255)
     }
     var (lo, hi) = try minMax(vol)
@@ -25,36 +32,45 @@ public func histogram(_ v: Volume, z: Int? = nil) throws -> Histogram {
     return Histogram(perSlice: counts.array, sliceCount: nz, lo: lo, hi: hi)
 }
 
-/// Counts the bytes of `p[0..<n]` into `out[0..<256]` (four interleaved tables, 8 bytes per load).
-@inline(__always) func countBytes(_ p: UnsafePointer<UInt8>, _ n: Int, into out: UnsafeMutablePointer<UInt64>) {
-    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 1024) { t in
-        guard let c = t.baseAddress else { return }
-        c.initialize(repeating: 0, count: 1024)
-        var i = 0
-        // UInt32 tables: flush every 2^31 bytes at most (a slice is far smaller, but stay safe).
-        while i < n {
-            let end = min(n, i + (1 << 30))
-            let raw = UnsafeRawPointer(p + i)
-            let words = (end - i) / 8
-            for w in 0..<words {
-                let x = raw.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)
-                c[Int(x & 0xff)] &+= 1
-                c[256 + Int((x >> 8) & 0xff)] &+= 1
-                c[512 + Int((x >> 16) & 0xff)] &+= 1
-                c[768 + Int((x >> 24) & 0xff)] &+= 1
-                c[Int((x >> 32) & 0xff)] &+= 1
-                c[256 + Int((x >> 40) & 0xff)] &+= 1
-                c[512 + Int((x >> 48) & 0xff)] &+= 1
-                c[768 + Int(x >> 56)] &+= 1
-            }
-            var j = i + words * 8
-            while j < end { c[Int(p[j])] &+= 1; j &+= 1 }
-            for b in 0..<256 {
-                out[b] &+= UInt64(c[b]) &+ UInt64(c[256 + b]) &+ UInt64(c[512 + b]) &+ UInt64(c[768 + b])
-            }
-            c.update(repeating: 0, count: 1024)
-            i = end
+/// Counts the bytes of `p[0..<n]` into `out[0..<256]`, two bytes at a time: each 16-bit pair
+/// increments one entry of the 65536-entry table `pairs` (scratch), then the table's rows and
+/// columns are folded into the byte counts. Half the increments of counting bytes one by one, which
+/// is what limits a histogram (the increments of neighbouring equal values wait on each other).
+@inline(__always) func countBytes(_ p: UnsafePointer<UInt8>, _ n: Int, into out: UnsafeMutablePointer<UInt64>,
+                                  pairs: UnsafeMutablePointer<UInt32>) {
+    var i = 0
+    // UInt32 entries: fold every 2^30 bytes at most (a slice is far smaller, but stay safe).
+    while i < n {
+        let end = min(n, i + (1 << 30))
+        pairs.initialize(repeating: 0, count: 65536)
+        let raw = UnsafeRawPointer(p + i)
+        let words = (end - i) / 8
+        for w in 0..<words {
+            let x = raw.loadUnaligned(fromByteOffset: w * 8, as: UInt64.self)
+            pairs[Int(x & 0xffff)] &+= 1
+            pairs[Int((x >> 16) & 0xffff)] &+= 1
+            pairs[Int((x >> 32) & 0xffff)] &+= 1
+            pairs[Int(x >> 48)] &+= 1
         }
+        var j = i + words * 8
+        while j < end { out[Int(p[j])] &+= 1; j &+= 1 }
+        // Entry hi·256 + lo counts one `lo` byte and one `hi` byte: row sums are the `hi` counts,
+        // column sums the `lo` counts.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 256) { c in
+            guard let columns = c.baseAddress else { return }
+            columns.initialize(repeating: 0, count: 256)
+            for hi in 0..<256 {
+                let row = pairs + hi * 256
+                var rowSum: UInt32 = 0
+                for lo in 0..<256 {
+                    columns[lo] &+= row[lo]
+                    rowSum &+= row[lo]
+                }
+                out[hi] &+= UInt64(rowSum)
+            }
+            for lo in 0..<256 { out[lo] &+= UInt64(columns[lo]) }
+        }
+        i = end
     }
 }
 

@@ -133,3 +133,20 @@ private func add(_ hs: [Double]...) -> [Double] { (0..<256).map { i in hs.reduce
     let labels = Volume(zeros: Shape(z: 2, y: 2, x: 2), type: .u32, kind: .labels)
     #expect(throws: VolumeError.self) { try normalize(labels, to: (120, 180), peaks: [(100, 150)]) }
 }
+
+/// The pair-table byte count equals counting byte by byte: random bytes, one constant value, and
+/// slices whose size leaves a tail of single bytes.
+@Test func histogramCountsEqualCountingOneByOne() throws {
+    var s: UInt64 = 3
+    for (nx, fill) in [(123, nil), (64, nil), (77, UInt8(200)), (1, nil)] as [(Int, UInt8?)] {
+        let shape = Shape(z: 3, y: 41, x: nx)
+        let bytes = (0..<shape.count).map { _ -> UInt8 in
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            return fill ?? UInt8(truncatingIfNeeded: s >> 56)
+        }
+        let h = try histogram(Volume(shape: shape, storage: .u8(VoxelBuffer(bytes))))
+        var expected = [UInt64](repeating: 0, count: 3 * 256)
+        for (i, b) in bytes.enumerated() { expected[i / shape.sliceCount * 256 + Int(b)] += 1 }
+        #expect(h.perSlice == expected, "\(nx) columns, fill \(String(describing: fill))")
+    }
+}

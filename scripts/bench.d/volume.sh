@@ -26,6 +26,17 @@ t=$(best_time "v = load \"$IMAGES\"; for i in $REPS { time (histogram \$v) }")
 awk -v d="$t" 'BEGIN { printf "emsh histogram_20 %.4f s = %.2f GB/s\n", d, 20 * 1048576 / d / 1e9 }'
 t=$(best_time "v = load \"$IMAGES\"; for i in $REPS { time (normalize \$v --to [162.99, 187.51]) }")
 awk -v d="$t" 'BEGIN { printf "emsh histogram+peaks+normalize_20 %.4f s = %.2f GB/s (goal >= 2 GB/s)\n", d, 20 * 1048576 / d / 1e9 }'
+# The mean of 20 operations back to back (each result kept until the next replaces it), best of 3
+# processes: a steadier figure than the best single run, which the millisecond clock of `time` rounds.
+mean_of_20() {
+  for _ in 1 2 3; do
+    "$EMSH" -c "def many v n { for i in range(\$n) { x = $1 } }; v = load \"$IMAGES\"; time many \$v 20" | awk '/^time:/ { print $2 / 20 }'
+  done | sort -g | head -1
+}
+t=$(mean_of_20 'histogram $v')
+awk -v d="$t" 'BEGIN { printf "emsh histogram_20 mean of 20: %.4f s = %.2f GB/s\n", d, 20 * 1048576 / d / 1e9 }'
+t=$(mean_of_20 'normalize $v --to [162.99, 187.51]')
+awk -v d="$t" 'BEGIN { printf "emsh histogram+peaks+normalize_20 mean of 20: %.4f s = %.2f GB/s (goal >= 2 GB/s)\n", d, 20 * 1048576 / d / 1e9 }'
 # CPU time per operation (user + sys of all threads, page faults included): robust when the machine
 # is shared. (cpu(load + N ops) − cpu(load)) / N, best of 3 processes each; /usr/bin/time's 10 ms
 # resolution over N = 20 ops gives 0.5 ms.
