@@ -7,8 +7,8 @@
 # Each emsh figure is the best of 7 runs of `emsh -c`, minus the best of 7 runs of an empty
 # `emsh -c` (process start-up); the 2 cores are shared, so figures are noisy while anything else runs.
 # The tifffile figures are the best of 5 reads inside one Python process, where the memory of the
-# array is reused from the second read on; the `_warm` emsh reads are measured the same way (the mean
-# of 20 loads inside one emsh process, best of 3), and are the like-for-like comparison for reads.
+# array is reused from the second read on; the `_warm` emsh reads and writes are measured the same way (the mean
+# of 20 loads or saves inside one emsh process, best of 3), and are the like-for-like comparison.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EMSH=${EMSH:-$PWD/.build/release/emsh}
@@ -50,11 +50,20 @@ warm_load() {
   done | sort -g | head -1
 }
 printf "emsh tiff_read_warm_20 %.4f s\n" "$(warm_load "$OUT/emsh.tif")"
+# the same for `save` (each one to a temporary name, fsync, rename: compare tifffile_write_fsync_20)
+warm_save() {
+  for _ in 1 2 3; do
+    "$EMSH" -c "def many v n { for i in range(\$n) { save \$v $OUT/warm.tif ${2:-} } }; v = load \"$IMAGES\" --spacing [7.5, 7.5, 50]; time many \$v $1" |
+      awk -v n="$1" '/^time:/ { print $2 / n }'
+  done | sort -g | head -1
+}
+printf "emsh tiff_write_warm_20 %.4f s\n" "$(warm_save 20)"
 t=$(best_run "v = load \"$IMAGES\"; save \$v $OUT/emsh_deflate.tif --compress deflate")
 line tiff_deflate_write_20 "$(awk -v a="$t" -v b="$t_load" -v s="$base" 'BEGIN { print a - b + s }')"
 t=$(best_run "v = load $OUT/emsh_deflate.tif")
 line tiff_deflate_read_20 "$t"
 printf "emsh tiff_deflate_read_warm_20 %.4f s\n" "$(warm_load "$OUT/emsh_deflate.tif")"
+printf "emsh tiff_deflate_write_warm_20 %.4f s\n" "$(warm_save 3 '--compress deflate')"
 
 "$PY" scripts/bench.d/io_peer.py time "$DATA" "$OUT"
 if [ -f "$OUT/peer_stack_deflate.tif" ]; then
