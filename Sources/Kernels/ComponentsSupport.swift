@@ -64,6 +64,19 @@ func foregroundBytes(_ v: Volume, what: String) throws -> VoxelBuffer<UInt8> {
     return out
 }
 
+/// Calls `body(label, x0, x1)` for every run row[x0..<x1] of one non-zero label in row[0..<n]
+/// (the scan behind the per-object boxes, sizes and moments).
+@inline(__always) func forEachLabelRun(_ row: UnsafePointer<UInt32>, _ n: Int, _ body: (UInt32, Int, Int) -> Void) {
+    var x = 0
+    while x < n {
+        let l = row[x]
+        if l == 0 { x += 1; continue }
+        let x0 = x
+        while x < n && row[x] == l { x += 1 }
+        body(l, x0, x)
+    }
+}
+
 /// A u32 label view of an integer volume (u32 as is; u8/u16 widened). f32 is refused.
 func labelWords(_ v: Volume, operation: String) throws -> VoxelBuffer<UInt32> {
     switch v.storage {

@@ -108,13 +108,8 @@ public func fit(_ labels: Volume, axis: (x: Double, y: Double, z: Double) = (1, 
                 for y in 0..<ny {
                     let row = lp + z * plane + y * nx
                     let yEdge = y == 0 || y == ny - 1
-                    var x = 0
-                    while x < nx {
-                        let l = row[x]
-                        if l == 0 { x += 1; continue }
-                        let x0 = x
-                        while x < nx && row[x] == l { x += 1 }
-                        let x1 = x - 1
+                    forEachLabelRun(row, nx) { l, x0, end in
+                        let x1 = end - 1
                         let c = Double(x1 - x0 + 1)
                         let sx1 = (Double(x0) + Double(x1)) * c / 2
                         let s0 = Double(x0 - 1), s1 = Double(x1)

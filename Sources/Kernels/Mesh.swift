@@ -34,15 +34,10 @@ public func mesh(_ labels: Volume) throws -> Mesh {
         try Cancellation.check()
         for y in 0..<ny {
             let row = p + (z * ny + y) * nx
-            var x = 0
-            while x < nx {
-                let l = row[x]
-                if l == 0 { x += 1; continue }
-                let x0 = x
-                while x < nx && row[x] == l { x += 1 }
+            forEachLabelRun(row, nx) { l, x0, x1 in
                 var b = boxes[l] ?? ObjectBox()
                 b.z0 = min(b.z0, z); b.z1 = max(b.z1, z); b.y0 = min(b.y0, y); b.y1 = max(b.y1, y)
-                b.x0 = min(b.x0, x0); b.x1 = max(b.x1, x - 1)
+                b.x0 = min(b.x0, x0); b.x1 = max(b.x1, x1 - 1)
                 boxes[l] = b
             }
         }

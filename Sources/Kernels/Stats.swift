@@ -52,15 +52,10 @@ public func stats(_ labels: Volume) throws -> ObjectStats {
                 let zEdge = nz > 1 && (z == 0 || z == nz - 1)
                 for y in 0..<ny {
                     let row = p + (z * ny + y) * nx
-                    var x = 0
-                    while x < nx {
-                        let l = row[x]
-                        if l == 0 { x += 1; continue }
-                        let x0 = x
-                        while x < nx && row[x] == l { x += 1 }
-                        let edge = zEdge || y == 0 || y == ny - 1 || x0 == 0 || x == nx
+                    forEachLabelRun(row, nx) { l, x0, x1 in
+                        let edge = zEdge || y == 0 || y == ny - 1 || x0 == 0 || x1 == nx
                         let e = d[l] ?? (0, false)
-                        d[l] = (e.0 + x - x0, e.1 || edge)
+                        d[l] = (e.0 + x1 - x0, e.1 || edge)
                     }
                 }
             }
