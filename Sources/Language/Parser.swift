@@ -572,29 +572,22 @@ struct Parser {
 
     mutating func parseExpr() throws -> Expr { try parseOr() }
 
-    mutating func parseOr() throws -> Expr {
-        var left = try parseAnd()
-        while true {
-            skipSpace()
-            guard isWord("or") else { return left }
-            let at = i
-            try countOperator(at)
-            i += 2
-            let right = try operand { try $0.parseAnd() }
-            left = .binary(.or, left, right, location(at, length: 2))
-        }
-    }
+    mutating func parseOr() throws -> Expr { try parseWordOperator(.or) { try $0.parseAnd() } }
 
-    mutating func parseAnd() throws -> Expr {
-        var left = try parseNot()
+    mutating func parseAnd() throws -> Expr { try parseWordOperator(.and) { try $0.parseNot() } }
+
+    /// `next (op next)*`, left-associative, for the word operators `or` and `and`.
+    mutating func parseWordOperator(_ op: BinaryOp, _ next: (inout Parser) throws -> Expr) throws -> Expr {
+        var left = try next(&self)
+        let word = op.rawValue
         while true {
             skipSpace()
-            guard isWord("and") else { return left }
+            guard isWord(word) else { return left }
             let at = i
             try countOperator(at)
-            i += 3
-            let right = try operand { try $0.parseNot() }
-            left = .binary(.and, left, right, location(at, length: 3))
+            i += word.utf8.count
+            let right = try operand(next)
+            left = .binary(op, left, right, location(at, length: word.utf8.count))
         }
     }
 
