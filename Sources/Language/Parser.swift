@@ -268,14 +268,7 @@ struct Parser {
             i += 3
             skipSpace()
             if peek() == 36 { throw error("write the loop variable without '$': for x in ...", at: i) }
-            guard Parser.isIdentStart(peek()) else {
-                if atEnd { throw endError("expected a variable name after 'for'", at: i) }
-                throw error("expected a variable name after 'for', found \(describe(i))", at: i)
-            }
-            let nameStart = i
-            let name = word(at: i)
-            if keywords.contains(name) { throw error("'\(name)' is a keyword, not a variable name", at: i, length: name.utf8.count) }
-            i += name.utf8.count
+            let (name, nameStart) = try expectName("variable name", after: "for")
             skipSpace()
             guard isWord("in") else {
                 if atEnd { throw endError("expected 'in' after 'for \(name)'", at: i) }
@@ -357,19 +350,26 @@ struct Parser {
         return .assign(name, path: path, value, location(start, length: name.utf8.count))
     }
 
+    /// The identifier after the keyword `after` (not itself a keyword), and where it starts;
+    /// errors say that a `what` was expected.
+    mutating func expectName(_ what: String, after: String) throws -> (name: String, start: Int) {
+        guard Parser.isIdentStart(peek()) else {
+            if atEnd { throw endError("expected a \(what) after '\(after)'", at: i) }
+            throw error("expected a \(what) after '\(after)', found \(describe(i))", at: i)
+        }
+        let start = i
+        let name = word(at: i)
+        if keywords.contains(name) { throw error("'\(name)' is a keyword, not a \(what)", at: i, length: name.utf8.count) }
+        i += name.utf8.count
+        return (name, start)
+    }
+
     mutating func parseDef() throws -> Stmt {
         let start = i
         i += 3
         if inFunction || blockDepth > 0 { throw error("'def' is allowed only at the top level of a script", at: start, length: 3) }
         skipSpace()
-        guard Parser.isIdentStart(peek()) else {
-            if atEnd { throw endError("expected a function name after 'def'", at: i) }
-            throw error("expected a function name after 'def', found \(describe(i))", at: i)
-        }
-        let nameStart = i
-        let name = word(at: i)
-        if keywords.contains(name) { throw error("'\(name)' is a keyword, not a function name", at: i, length: name.utf8.count) }
-        i += name.utf8.count
+        let (name, nameStart) = try expectName("function name", after: "def")
         var params: [String] = []
         while true {
             skipSpace()
