@@ -76,10 +76,10 @@ let intensityCommands: [Command] = [
         [P1, P2]: x ≤ p1 → x·P1/p1; p1 < x ≤ p2 → P1 + (x−p1)(P2−P1)/(p2−p1); x > p2 → P2 + (x−p2)(255−P2)/(255−p2).
         --peaks [p1, p2] uses one pair for every slice; --peaks [[p1, p2], ...] one pair per slice, where nil
         means "detect this slice". A slice whose peaks cannot be found is an error naming it (give --peaks).
-        u8 stays u8: values are rounded with a fixed dither pattern so every level keeps its mean (each slice's
-        peaks land on P1, P2 to a small fraction of a level; plain rounding would shift a slice by up to half a
-        level) — --no-dither rounds to the nearest level instead. u16 and f32 give f32. The thesis's reference
-        was [162.99, 187.51].
+        u8 stays u8: the map is computed in fixed point (within 1/20 of a level) and rounded with a fixed dither
+        pattern so every level keeps its mean (each slice's peaks land on P1, P2 to a small fraction of a level;
+        plain rounding would shift a slice by up to half a level) — --no-dither rounds to the nearest level
+        instead. u16 and f32 give f32. The thesis's reference was [162.99, 187.51].
         """,
         positionals: [.positional("vol", .volume, "the volume (u8, u16 or f32)")],
         options: [
