@@ -773,6 +773,7 @@ public enum TIFF {
         for z in 0..<n {
             try Cancellation.check()
             try put(base + z * sliceBytes, sliceBytes)
+            AtomicFile.startWriteback(fd, offset: dataOffset + z * sliceBytes, length: sliceBytes)
         }
         if n > 1 {
             var tail: [UInt8] = []

@@ -4,11 +4,13 @@
 #   peers: Pillow decode of the same PNGs; tifffile write + read of the same stack.
 #   check: tifffile reads the TIFF emsh wrote with the spacing emsh gave it (7.5 × 7.5 × 50 nm),
 #          and with exactly the pixels Pillow reads from the PNGs.
-# Each emsh figure is the best of 7 runs of `emsh -c`, minus the best of 7 runs of an empty
-# `emsh -c` (process start-up); the 2 cores are shared, so figures are noisy while anything else runs.
-# The tifffile figures are the best of 5 reads inside one Python process, where the memory of the
-# array is reused from the second read on; the `_warm` emsh reads and writes are measured the same way (the mean
-# of 20 loads or saves inside one emsh process, best of 3), and are the like-for-like comparison.
+# The PNG decode and the cold TIFF reads are the best of 7 runs of `emsh -c`, minus the best of 7 runs
+# of an empty `emsh -c` (process start-up); the 2 cores are shared, so figures are noisy while anything
+# else runs.
+# The `_warm` emsh reads and writes are the mean of 20 loads or saves (3 for deflate saves) back to back
+# inside one emsh process, best of 3 processes; tifffile's `_mean20` figures are measured the same way
+# inside one Python process and are the like-for-like comparison (its other figures are the best of 5
+# single runs). Every save, emsh's and tifffile's `_fsync`, ends with an fsync.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EMSH=${EMSH:-$PWD/.build/release/emsh}
@@ -38,9 +40,7 @@ line() { awk -v n="$1" -v t="$2" -v b="$base" 'BEGIN { printf "emsh %s %.4f s\n"
 
 t=$(best_run "v = load \"$IMAGES\"")
 line png_decode_20 "$t"
-t_load=$t
-t=$(best_run "v = load \"$IMAGES\" --spacing [7.5, 7.5, 50]; save \$v $OUT/emsh.tif")
-line tiff_write_20 "$(awk -v a="$t" -v b="$t_load" -v s="$base" 'BEGIN { print a - b + s }')"
+"$EMSH" -c "v = load \"$IMAGES\" --spacing [7.5, 7.5, 50]; save \$v $OUT/emsh.tif" >/dev/null
 t=$(best_run "v = load $OUT/emsh.tif")
 line tiff_read_20 "$t"
 # mean seconds of one `load FILE` over 20 loads in one emsh process, best of 3 such processes
@@ -58,8 +58,7 @@ warm_save() {
   done | sort -g | head -1
 }
 printf "emsh tiff_write_warm_20 %.4f s\n" "$(warm_save 20)"
-t=$(best_run "v = load \"$IMAGES\"; save \$v $OUT/emsh_deflate.tif --compress deflate")
-line tiff_deflate_write_20 "$(awk -v a="$t" -v b="$t_load" -v s="$base" 'BEGIN { print a - b + s }')"
+"$EMSH" -c "v = load \"$IMAGES\"; save \$v $OUT/emsh_deflate.tif --compress deflate" >/dev/null
 t=$(best_run "v = load $OUT/emsh_deflate.tif")
 line tiff_deflate_read_20 "$t"
 printf "emsh tiff_deflate_read_warm_20 %.4f s\n" "$(warm_load "$OUT/emsh_deflate.tif")"
