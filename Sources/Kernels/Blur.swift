@@ -22,6 +22,11 @@ public func blur(_ v: Volume, sigma: Double, twoD: Bool = false) throws -> Volum
 
 /// Gaussian blur with a sigma per axis in voxels (0 or below 0.1: that axis is not blurred).
 public func blur(_ v: Volume, sigmas: (z: Double, y: Double, x: Double)) throws -> Volume {
+    // A kernel wider than any volume emsh can hold would only spend time (or overflow its radius).
+    for (axis, s) in [("x", sigmas.x), ("y", sigmas.y), ("z", sigmas.z)] where !(s.isFinite && s >= 0 && s <= maxBlurSigma) {
+        throw VolumeError.invalidArgument(operation: "blur",
+            "sigma along \(axis) is \(shortNumber(s)) voxels; it must be between 0 and \(Int(maxBlurSigma))")
+    }
     let shape = v.shape, n = v.count
     let (nz, ny, nx) = (shape.z, shape.y, shape.x)
     // a: the input as f32 (or the x pass), b: scratch.
@@ -99,6 +104,9 @@ public func blur(_ v: Volume, sigmas: (z: Double, y: Double, x: Double)) throws 
     let result: VoxelStorage = cur == pa ? a.storage : b
     return v.with(storage: result, kind: .image)
 }
+
+/// The largest sigma (voxels, on any axis) `blur` accepts.
+public let maxBlurSigma = 1000.0
 
 /// A normalised Gaussian of radius ⌊4σ + 0.5⌋ ([1] when σ < 0.1).
 func gaussianKernel(_ sigma: Double) -> [Float] {

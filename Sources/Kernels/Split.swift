@@ -401,6 +401,7 @@ private func distanceSplitByObject(fgBuf: VoxelBuffer<UInt8>, dist: UnsafePointe
             defer { lfg.deallocate(); lf.deallocate(); lp.deallocate(); ll.deallocate() }
             ll.initialize(repeating: 0, count: bn)
             let cl = UInt32(c)
+            var finite = false
             for z in 0..<bz {
                 for y in 0..<by {
                     let g0 = ((z0 + z) * ny + y0 + y) * nx + x0, l0 = (z * by + y) * bx
@@ -408,15 +409,23 @@ private func distanceSplitByObject(fgBuf: VoxelBuffer<UInt8>, dist: UnsafePointe
                         if cp[g0 + x] == cl {
                             let d = dist[g0 + x]
                             lfg[l0 + x] = 1; lp[l0 + x] = d; lf[l0 + x] = d.squareRoot()
+                            if d != .infinity { finite = true }
                         } else {
                             lfg[l0 + x] = 0; lp[l0 + x] = 0; lf[l0 + x] = 0
                         }
                     }
                 }
             }
-            let seeds = hMaximaSeeds(fg: lfg, f: lf, labels: ll, nzb: bz, ny: by, nx: bx, h: h)
-            priorityFlood(fg: lfg, prio: lp, labels: ll, nzb: bz, ny: by, nx: bx,
-                          maxPrio: twoD ? sliceMax[z0] : globalMax)
+            var seeds = 1
+            if finite {
+                seeds = hMaximaSeeds(fg: lfg, f: lf, labels: ll, nzb: bz, ny: by, nx: bx, h: h)
+                priorityFlood(fg: lfg, prio: lp, labels: ll, nzb: bz, ny: by, nx: bx,
+                              maxPrio: twoD ? sliceMax[z0] : globalMax)
+            } else {
+                // No background at all (a volume, or with twoD a slice, that is all foreground): every
+                // distance is infinite and there is nothing to split along, so the object stays whole.
+                for i in 0..<bn where lfg[i] == 1 { ll[i] = 1 }
+            }
             // Leftovers: 6-connected groups of unlabelled voxels touching no label get one each.
             var nextLocal = UInt32(seeds) + 1
             var stack = [Int]()

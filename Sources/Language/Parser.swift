@@ -443,6 +443,7 @@ struct Parser {
             guard peek() == 124 else { break }
             let bar = i
             if peek(1) == 124 { throw error("'||' is not an operator: use 'or'", at: i, length: 2) }
+            try countOperator(bar)  // each stage nests the call tree one level deeper
             i += 1
             tokenEnd = i
             skipSpaceAndNewlines()

@@ -50,3 +50,12 @@ import Foundation
     #expect(b.kind == .image && b.type == .f32)
     #expect(b.f32?.array.allSatisfy { abs($0 - 1) < 1e-5 } == true)
 }
+
+/// A huge sigma is refused up front (it overflowed the kernel radius, or asked for gigabytes).
+@Test func aHugeSigmaIsRefused() {
+    let v = Volume(shape: Shape(z: 2, y: 8, x: 8), storage: .u8(VoxelBuffer([UInt8](repeating: 7, count: 128))))
+    for s in [1e300, 1e9, 1001.0, Double.infinity] {
+        #expect(throws: VolumeError.self) { try blur(v, sigma: s) }
+    }
+    #expect((try? blur(v, sigma: 1000)) != nil)
+}

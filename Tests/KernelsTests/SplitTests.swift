@@ -118,3 +118,16 @@ func matchedFraction(truth: Volume, predicted: Volume) -> Double {
     #expect(fc >= 0.95)
     #expect(fd >= 0.90)
 }
+
+/// A mask with no background has infinite distances everywhere: it is one object, not one per voxel
+/// (in 3D, and with twoD one per slice).
+@Test(arguments: [SplitMethod.contour, .distance])
+func anAllForegroundMaskStaysOneObject(method: SplitMethod) throws {
+    let s = Shape(z: 3, y: 12, x: 17)
+    let v = Volume(shape: s, kind: .mask, storage: .u8(VoxelBuffer([UInt8](repeating: 1, count: s.count))))
+    let (l, n) = try split(v, method: method, sigma: 1)
+    #expect(n == 1)
+    #expect(l.u32?.array.allSatisfy { $0 == 1 } == true)
+    let (_, n2) = try split(v, method: method, sigma: 1, twoD: true)
+    #expect(n2 == 3)
+}

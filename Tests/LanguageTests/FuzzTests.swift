@@ -132,3 +132,10 @@ func fuzzRegressions() throws {
         #expect(fuzzOne(t, registry: fuzzRegistry()), "\(f)")
     }
 }
+
+/// A pipeline of 20,000 stages once overflowed the stack; every `|` now counts as an operator.
+@Test func aVeryLongPipelineIsAnErrorNotACrash() {
+    let r = runScript("x = 1" + String(repeating: " | str", count: 20_000), file: "long.ems", prelude: false)
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("more than 2000 operators"))
+}
