@@ -10,7 +10,9 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
         self.file = file; self.line = line; self.column = column; self.length = max(1, length)
     }
 
-    public var description: String { "\(file):\(line):\(column)" }
+    /// `FILE:LINE:COL`. REPL inputs are sources of their own (`<repl:N>`, so that an error inside a
+    /// function quotes the input that defined it) but are all shown as `<repl>`.
+    public var description: String { "\(file.hasPrefix("<repl:") ? "<repl>" : file):\(line):\(column)" }
 }
 
 /// The category of an error (a stable code, used by tests and the golden corpus).

@@ -20,12 +20,17 @@ final class Engine {
         if let dir = Env.stdlibDirectory {
             interpreter.searchPaths = [dir]
             loadPrelude(dir + "/prelude.ems")
+        } else {
+            Output.err("warning: no stdlib folder found (set EMSH_STDLIB to emsh's stdlib/): the prelude did not load\n")
         }
     }
 
     /// The prelude runs like `source`; a broken prelude is a warning, never fatal.
     private func loadPrelude(_ path: String) {
-        guard Env.isFile(path) else { return }
+        guard Env.isFile(path) else {
+            Output.err("warning: \(path) does not exist (check EMSH_STDLIB): the prelude did not load\n")
+            return
+        }
         do {
             let text = try Env.readText(path)
             _ = try interpreter.run(text, file: path)

@@ -26,18 +26,21 @@ enum Env {
     }
 
     /// The stdlib folder: `$EMSH_STDLIB`, else `stdlib/` in the first ancestor of the executable's folder
-    /// that has one (`.build/release/emsh` → the package root), else nil.
+    /// that has one (`.build/release/emsh` → the package root), else the one of the source tree this
+    /// binary was built from (a copy of the binary elsewhere on the same machine), else nil.
     static var stdlibDirectory: String? {
         if let s = get("EMSH_STDLIB") { return s }
-        guard var dir = executablePath.map(parent) else { return nil }
-        for _ in 0..<6 {
-            let candidate = dir + "/stdlib"
-            if isFile(candidate + "/prelude.ems") { return candidate }
-            let up = parent(dir)
-            if up == dir { break }
-            dir = up
+        if var dir = executablePath.map(parent) {
+            for _ in 0..<6 {
+                let candidate = dir + "/stdlib"
+                if isFile(candidate + "/prelude.ems") { return candidate }
+                let up = parent(dir)
+                if up == dir { break }
+                dir = up
+            }
         }
-        return nil
+        let built = parent(parent(parent(#filePath))) + "/stdlib"  // Sources/Shell/Environment.swift → root
+        return isFile(built + "/prelude.ems") ? built : nil
     }
 
     static func parent(_ path: String) -> String {

@@ -7,6 +7,14 @@ import Darwin
 import Kernels
 import Synchronization
 
+/// What the first page's ImageJ description says about the spacing, and a note for the user when
+/// its unit could not be converted.
+struct TIFFSpacing {
+    var spacing: Spacing
+    var kind: VolumeKind?
+    var note: String?
+}
+
 /// One TIFF page as found by the scan: enough to allocate and to decode it.
 struct TIFFPage: Sendable {
     var file: Int
@@ -126,6 +134,7 @@ public enum TIFF {
             if f == 0, let s {
                 spacing = s.spacing
                 storedKind = s.kind
+                if let note = s.note { warn?("\(path): \(note)") }
             }
             pages.append(contentsOf: p)
         }
@@ -220,14 +229,14 @@ public enum TIFF {
 
     /// Walks every IFD of `path`, validating each page before anything is allocated.
     static func scan(path: String, file: Int, wantSpacing: Bool)
-        throws -> (pages: [TIFFPage], meta: (spacing: Spacing, kind: VolumeKind?)?) {
+        throws -> (pages: [TIFFPage], meta: TIFFSpacing?) {
         var st = stat()
         guard stat(path, &st) == 0 else { throw IOError(path, "cannot open: \(errnoMessage())") }
         let fileSize = UInt64(st.st_size)
         let h = try TIFFHandle(path: path, mode: "rc")
         defer { h.close() }
         var pages: [TIFFPage] = []
-        var spacing: (spacing: Spacing, kind: VolumeKind?)?
+        var spacing: TIFFSpacing?
         var index = 0
         while true {
             pages.append(try pageInfo(h, index: index, file: file, fileSize: fileSize))
@@ -512,7 +521,7 @@ public enum TIFF {
     }
 
     /// ImageJ spacing of the current directory, in nm; nil without an ImageJ description.
-    private static func readSpacing(_ h: TIFFHandle) -> (spacing: Spacing, kind: VolumeKind?)? {
+    private static func readSpacing(_ h: TIFFHandle) -> TIFFSpacing? {
         var cstr: UnsafePointer<CChar>?
         guard emsh_tiff_get_string(h.tif, UInt32(TIFFTAG_IMAGEDESCRIPTION), &cstr) == 1, let cstr else { return nil }
         let desc = String(cString: cstr)
@@ -522,7 +531,9 @@ public enum TIFF {
             guard let eq = line.firstIndex(of: "=") else { continue }
             fields[String(line[..<eq]).trimmed] = String(line[line.index(after: eq)...]).trimmed
         }
-        let scale = unitScale(fields["unit"] ?? "")
+        let unit = decodeUnicodeEscapes(fields["unit"] ?? "")
+        let known = unitScale(unit)
+        let scale = known ?? 1
         var xres = 0.0, yres = 0.0
         let sx = emsh_tiff_get_f32_or_double(h.tif, UInt32(TIFFTAG_XRESOLUTION), &xres) == 1 && xres > 0 ? 1 / xres : 1
         let sy = emsh_tiff_get_f32_or_double(h.tif, UInt32(TIFFTAG_YRESOLUTION), &yres) == 1 && yres > 0 ? 1 / yres : sx
@@ -532,20 +543,49 @@ public enum TIFF {
             return r > 0 && r.isFinite ? r : 1
         }
         let spacing = Spacing(x: nm(sx), y: nm(sy), z: nm(sz))
-        return (spacing, fields["emsh_kind"].flatMap(VolumeKind.init(rawValue:)))
+        // Numbers in a unit emsh does not know would be off by factors of 1000 without a word.
+        var note: String?
+        if known == nil {
+            let calibrated = spacing != Spacing.unit
+            let pixels = unit.isEmpty || ["pixel", "pixels", "px"].contains(unit.lowercased())
+            if !pixels {
+                note = "unknown unit '\(unit)' in the ImageJ description: the spacing is read as nm (give --spacing)"
+            } else if calibrated {
+                note = "the ImageJ description gives the spacing in pixels, not a length: it is read as nm (give --spacing)"
+            }
+        }
+        return TIFFSpacing(spacing: spacing, kind: fields["emsh_kind"].flatMap(VolumeKind.init(rawValue:)), note: note)
     }
 
-    /// Nanometres per unit for ImageJ's unit names (unknown units and pixels count as nm).
-    static func unitScale(_ unit: String) -> Double {
+    /// `\uXXXX` escapes (as ImageJ and tifffile write `unit=\u00B5m`) turned into their characters.
+    static func decodeUnicodeEscapes(_ s: String) -> String {
+        guard s.contains("\\u") else { return s }
+        var out = "", chars = Array(s), i = 0
+        while i < chars.count {
+            if chars[i] == "\\", i + 6 <= chars.count, chars[i + 1] == "u",
+               let code = UInt32(String(chars[(i + 2)..<(i + 6)]), radix: 16), let scalar = Unicode.Scalar(code) {
+                out.unicodeScalars.append(scalar)
+                i += 6
+            } else {
+                out.append(chars[i])
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// Nanometres per unit for ImageJ's unit names; nil for an unknown unit and for pixels.
+    static func unitScale(_ unit: String) -> Double? {
         switch unit.lowercased() {
-        case "micron", "microns", "um", "\u{00B5}m", "\u{03BC}m", "micrometer", "micrometre": 1000
+        case "nm", "nanometer", "nanometre", "nanometers", "nanometres": 1
+        case "micron", "microns", "um", "\u{00B5}m", "\u{03BC}m", "micrometer", "micrometre", "micrometers", "micrometres": 1000
         case "mm", "millimeter", "millimetre": 1_000_000
         case "cm", "centimeter", "centimetre": 10_000_000
         case "m", "meter", "metre": 1_000_000_000
         case "inch", "in": 25_400_000
         case "pm", "picometer": 0.001
         case "a", "å", "angstrom", "\u{00C5}": 0.1
-        default: 1
+        default: nil
         }
     }
 

@@ -83,10 +83,10 @@ struct REPLTests {
         #expect(!t.screen.contains("\n999\n"), "the abandoned line ran")
 
         // An error does not end the session.
-        enter(t, "no_such_command_here 1", "error: <repl:")
+        enter(t, "no_such_command_here 1", "error: <repl>:1:1:")
         // An error inside the function defined by the second input quotes that input's line, not the current one.
         t.send("twice true\n")
-        #expect(t.expect("<repl:2>:2:"), "wrong source for the def: \(t.rest)")
+        #expect(t.expect("<repl>:2:"), "wrong source for the def: \(t.rest)")
         #expect(t.expect("return $a * 2"), "the def's line not quoted: \(t.rest)")
         #expect(t.expect("emsh> "))
         t.send("\u{4}")

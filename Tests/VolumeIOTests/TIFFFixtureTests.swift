@@ -20,6 +20,17 @@ import Testing
         #expect(v.u16?.array == (0..<Self.shape.count).map { UInt16(($0 * 1237) % 65536) })
     }
 
+    /// Fiji writes µm as the escape `\u00B5m`; a unit emsh does not know is read as nm with a warning.
+    @Test func escapedMicronsConvertAndAnUnknownUnitWarns() throws {
+        var notes: [String] = []
+        let um = try TIFF.read(paths: [Self.dir + "imagej_u8_escaped_um.tif"], warn: { notes.append($0) })
+        #expect(um.spacing == Spacing(x: 7.5, y: 7.5, z: 50) && notes.isEmpty)
+        let odd = try TIFF.read(paths: [Self.dir + "imagej_u8_furlong.tif"], warn: { notes.append($0) })
+        #expect(odd.spacing == Spacing(x: 0.0075, y: 0.0075, z: 0.05))
+        #expect(notes.count == 1 && notes[0].contains("unknown unit 'furlong'") && notes[0].contains("imagej_u8_furlong.tif"))
+        #expect(odd.u8?.array == (0..<Self.shape.count).map { UInt8(($0 * 37) % 256) })
+    }
+
     @Test func lzwWithPredictor() throws {
         #expect(try load("lzw_pred_u8.tif").u8?.array == (0..<Self.shape.count).map { UInt8(($0 * 37) % 256) })
     }

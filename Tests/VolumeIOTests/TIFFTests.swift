@@ -47,6 +47,9 @@ import Testing
         #expect(TIFF.unitScale("micron") == 1000)
         #expect(TIFF.unitScale("\u{00B5}m") == 1000)
         #expect(TIFF.unitScale("nm") == 1)
+        #expect(TIFF.unitScale("furlong") == nil && TIFF.unitScale("pixel") == nil)
+        #expect(TIFF.decodeUnicodeEscapes("\\u00B5m") == "\u{00B5}m")
+        #expect(TIFF.decodeUnicodeEscapes("a\\u00") == "a\\u00")
         #expect(TIFF.roundSignificant(7.4999996) == 7.5)
         // The written description carries what Fiji reads.
         var v = randomVolume(.u8, shape: Shape(z: 3, y: 2, x: 2), seed: 2)
