@@ -121,7 +121,8 @@ let fileCommands: [Command] = [
             }
             let ext = fileExtensionOf(path)
             func wrong(_ what: String) -> EmshError {
-                args.error("value", "cannot save a \(value.typeName) as .\(ext) (\(what))")
+                args.error("path", ext.isEmpty ? "\(path) has no extension to choose a format by (\(what))"
+                                                : "cannot save a \(value.typeName) as .\(ext) (\(what))")
             }
             switch (value, ext) {
             case (.volume(let v), "tif"), (.volume(let v), "tiff"):
@@ -178,6 +179,14 @@ let fileCommands: [Command] = [
 ]
 
 /// Lower-cased extension of the last path component ("" when none).
+/// Throws unless `path` ends in `.ext` (any case): the files `plot` and `overlay` write have one format.
+func requireExtension(_ args: Arguments, _ ext: String) throws {
+    let path = try args.string("path")
+    guard fileExtensionOf(path) == ext else {
+        throw args.error("path", "\(args.command.name) writes .\(ext) files; \(path) does not end in .\(ext)")
+    }
+}
+
 func fileExtensionOf(_ path: String) -> String {
     let base = path.split(separator: "/").last.map(String.init) ?? path
     guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return "" }

@@ -34,6 +34,7 @@ let plotCommands: [Command] = [
             Example("p = phantom --size [4, 48, 48]; plot (histogram $p.image) /tmp/emsh-example-hist.svg --log", "a histogram"),
         ],
         run: { args, _ in
+            try requireExtension(args, "svg")
             let path = try args.string("path")
             let svg: String
             do {
@@ -96,6 +97,7 @@ let plotCommands: [Command] = [
             guard z >= 0, z < img.shape.z else { throw args.error("z", "slice \(try args.int("z")) is outside 0…\(img.shape.z - 1)") }
             let alpha = try args.number("alpha")
             guard alpha >= 0, alpha <= 1 else { throw args.error("alpha", "alpha must be in 0…1") }
+            try requireExtension(args, "png")
             let path = try args.string("path")
             let rgb = try overlay(image: img, overlay: over, z: z, alpha: alpha)
             do { try PNG.writeRGB8(path: path, width: rgb.width, height: rgb.height, pixels: rgb.pixels) } catch let e as IOError {

@@ -20,6 +20,9 @@ public enum PeakRule {
     public static let refinement = 5.0
     /// Peaks lower than this fraction of the tallest one are ignored (noise in flat tails).
     public static let minimumHeight = 0.05
+    /// With three peaks, an outer one this close to either end of the range (as a fraction of it) is
+    /// taken for extracellular space (saturated bright, or black).
+    public static let extracellularEdge = 0.1
 }
 
 /// The `count` main peaks of every slice of `h` and their average (the thesis rule, `detectPeaks`).
@@ -73,8 +76,9 @@ func binPosition(_ h: Histogram, _ f: Double) -> Double {
 ///    the histogram comes back to the dip's height, replaced by a straight line), and the search
 ///    repeats. Maxima below 5 % of the tallest are ignored.
 /// 3. For count 2: with four or more peaks, the four tallest are taken and the middle two returned
-///    (extracellular space adds a very dark and a very bright peak); with three, the two tallest;
-///    otherwise the two found. For other counts, the `count` tallest. Positions are refined by a
+///    (extracellular space adds a very dark and a very bright peak); with three, the two inner ones when
+///    the brightest lies in the top tenth of the bins (or the darkest in the bottom tenth), else the two
+///    tallest; otherwise the two found. For other counts, the `count` tallest. Positions are refined by a
 ///    mean shift on the raw counts with a Gaussian kernel of 5 bins (`meanShiftMode`).
 public func detectPeaks(_ counts: [Double], count: Int = 2) -> [Double]? {
     let n = counts.count
@@ -126,12 +130,26 @@ public func detectPeaks(_ counts: [Double], count: Int = 2) -> [Double]? {
         }
         if !changed { break }
     }
+    // Two peaks, one of them clipped into an end bin: that one is saturated extracellular space, and
+    // the cell's second peak was not found (better a slice to give with --peaks than a wrong pair).
+    if count == 2 && peaks.count == 2 && (peaks[0] == 0 || peaks[1] == n - 1) { return nil }
     guard peaks.count >= count else { return nil }
     var chosen: [Int]
     let byHeight = peaks.sorted { h[$0] > h[$1] }
     if count == 2 && peaks.count >= 4 {
         chosen = Array(byHeight.prefix(4)).sorted()
         chosen = [chosen[1], chosen[2]]
+    } else if count == 2 && peaks.count == 3 {
+        // One extra peak: extracellular space when it lies in the outer tenth of the range (saturated
+        // bright or black), otherwise the two tallest are the cell's.
+        let three = peaks.sorted(), edge = Double(n - 1) * PeakRule.extracellularEdge
+        if Double(three[2]) >= Double(n - 1) - edge {
+            chosen = [three[0], three[1]]
+        } else if Double(three[0]) <= edge {
+            chosen = [three[1], three[2]]
+        } else {
+            chosen = Array(byHeight.prefix(2)).sorted()
+        }
     } else {
         chosen = Array(byHeight.prefix(count)).sorted()
     }

@@ -184,7 +184,9 @@ public final class Interpreter: Host, @unchecked Sendable {
         } catch let e as ExitRequest {
             throw e
         } catch {
-            throw EmshError(.runtime, "\(command.name): \(String(describing: error))", at: l)
+            // Kernel errors often name their operation already ("fscore: volumes differ ..."): once is enough.
+            let text = String(describing: error)
+            throw EmshError(.runtime, text.hasPrefix(command.name + ": ") ? text : "\(command.name): \(text)", at: l)
         }
     }
 

@@ -92,6 +92,9 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
     let m = arch.sizeMultiple
     let p = min(config.patch, shape.y, shape.x) / m * m
     guard p >= m else {
+        if config.patch < m {
+            throw LearningError.invalid("train: --patch \(config.patch) is smaller than this network's smallest patch, \(m) (2^(depth − 1))")
+        }
         throw LearningError.invalid("train: slices of \(shape.y)×\(shape.x) are smaller than the network's minimum patch \(m)")
     }
     let batch = config.batch

@@ -150,3 +150,21 @@ private func add(_ hs: [Double]...) -> [Double] { (0..<256).map { i in hs.reduce
         #expect(h.perSlice == expected, "\(nx) columns, fill \(String(describing: fill))")
     }
 }
+
+/// Three peaks: an outer one in the top or bottom tenth of the range is extracellular space and the
+/// inner two are the cell's, even when the outer one is taller than the mitochondria's; elsewhere the two
+/// tallest. Two peaks, one clipped into the last bin: the cell's second peak is missing (nil, not a wrong pair).
+@Test func aThirdPeakNearAnEndIsExtracellularSpace() {
+    func bumps(_ centres: [(Double, Double)]) -> [Double] {
+        (0..<256).map { x in centres.reduce(0.0) { $0 + $1.1 * exp(-0.5 * pow((Double(x) - $1.0) / 6, 2)) } }
+    }
+    let bright = detectPeaks(bumps([(170, 300), (205, 1000), (245, 600)]))
+    #expect(bright.map { abs($0[0] - 170) < 1 && abs($0[1] - 205) < 1 } == true)
+    let dark = detectPeaks(bumps([(15, 600), (150, 300), (185, 1000)]))
+    #expect(dark.map { abs($0[0] - 150) < 1 && abs($0[1] - 185) < 1 } == true)
+    let inner = detectPeaks(bumps([(100, 200), (150, 1000), (185, 900)]))
+    #expect(inner.map { abs($0[0] - 150) < 1 && abs($0[1] - 185) < 1 } == true)
+    var clipped = bumps([(205, 1000)])
+    clipped[255] = 400; clipped[254] = 150
+    #expect(detectPeaks(clipped) == nil)
+}
