@@ -120,11 +120,6 @@ func terminalColumns() -> Int {
     return 80
 }
 
-extension String {
-    func padded(to n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
-    func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-}
-
 /// Bytes as `12.0 MiB`.
 func byteSize(_ bytes: Int) -> String {
     let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
@@ -205,7 +200,7 @@ enum ShowRender {
         switch value {
         case .volume(let v): return try volume(v, z: z, args: args)
         case .histogram(let h): return try histogram(h, z: z, args: args)
-        case .table(let t): return table(t, rows: rows)
+        case .table(let t): return tableText(t, rows: rows)
         case .object(let o): return o.summary + "\n" + o.details + (o.details.hasSuffix("\n") ? "" : "\n")
         case .record(let r):
             let width = min(24, (r.keys.map(\.count).max() ?? 0) + 1)
@@ -424,48 +419,6 @@ enum ShowRender {
         return formatNumber(x)
     }
 
-    static func table(_ t: Table, rows: Int) -> String {
-        let n = Swift.min(rows, t.rowCount)
-        var cols: [[String]] = []
-        var numeric: [Bool] = []
-        for (name, col) in zip(t.names, t.columns) {
-            var cells = [name]
-            switch col {
-            case .number(let v):
-                for i in 0..<n { cells.append(tableNumber(v[i])) }
-                numeric.append(true)
-            case .string(let v):
-                for i in 0..<n { cells.append(v[i]) }
-                numeric.append(false)
-            }
-            cols.append(cells)
-        }
-        let widths = cols.map { $0.map(\.count).max() ?? 0 }
-        var out = "table \(t.rowCount) rows × \(t.names.count) columns\n"
-        for r in 0...n {
-            var parts: [String] = []
-            for (c, cells) in cols.enumerated() {
-                parts.append(numeric[c] ? cells[r].leftPadded(to: widths[c]) : cells[r].padded(to: widths[c]))
-            }
-            out += parts.joined(separator: "  ").trailingSpacesTrimmed + "\n"
-        }
-        if t.rowCount > n { out += "… \(t.rowCount - n) more rows\n" }
-        return out
-    }
-
-    private static func tableNumber(_ x: Double) -> String {
-        if x == x.rounded() && abs(x) < 1e12 { return formatNumber(x) }
-        if abs(x) >= 1e6 || abs(x) < 1e-3 { return formatNumber(x) }
-        return fixed(x, 4)
-    }
-}
-
-extension String {
-    var trailingSpacesTrimmed: String {
-        var s = Substring(self)
-        while s.last == " " { s.removeLast() }
-        return String(s)
-    }
 }
 
 // MARK: - info

@@ -1,13 +1,21 @@
 import Kernels
 
 extension Value {
-    /// The one-line form `print` uses and the REPL shows after a statement.
+    /// The form `print` uses and the REPL shows after a statement: one line, except a table, shown
+    /// like a data frame (its first rows).
     public var display: String {
         switch self {
         case .string(let s): return s
+        case .table(let t):
+            var text = tableText(t, rows: Value.tableDisplayRows)
+            if text.hasSuffix("\n") { text.removeLast() }
+            return text
         default: return literal
         }
     }
+
+    /// Rows of a table that `print` and the REPL show (`show --rows N` shows more).
+    public static let tableDisplayRows = 10
 
     /// The literal form (strings quoted), used inside lists and records.
     public var literal: String {
