@@ -87,6 +87,25 @@ public func fit(_ labels: Volume, axis: (x: Double, y: Double, z: Double) = (1, 
     let nz = labels.shape.z, ny = labels.shape.y, nx = labels.shape.x, plane = ny * nx
     let n = labels.count
     let L = maxLabel(lp, n) + 1
+    // The accumulators are indexed by id: ids far larger than the number of objects (4294967295 from
+    // another program) are first renumbered 1…K, and the table gets the original ids back.
+    if L > 1 << 20 {
+        var present = Set<UInt32>()
+        for z in 0..<nz { for y in 0..<ny { forEachLabelRun(lp + z * plane + y * nx, nx) { l, _, _ in present.insert(l) } } }
+        if present.count + 1 < L / 2 {
+            let ids = present.sorted()
+            let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, UInt32($0 + 1)) })
+            let dense = try analysisBuffer(n, UInt32.self, what: "fit renumbering", zeroed: false)
+            for i in 0..<n { dense.pointer[i] = lp[i] == 0 ? 0 : index[lp[i]] ?? 0 }
+            let t = try fit(labels.with(storage: .u32(dense), kind: .labels), axis: axis, excludeBorder: excludeBorder)
+            guard let rows = t.numbers("id") else { return t }
+            var out = Table()
+            for (name, column) in zip(t.names, t.columns) {
+                out.append(name, name == "id" ? .number(rows.map { Double(ids[Int($0) - 1]) }) : column)
+            }
+            return out
+        }
+    }
     let workers = max(1, min(Threads.count, nz))
     guard let mbytes = MemoryBudget.bytes([L, momentCount + surfaceCount, workers], elementSize: 8) else {
         throw MemoryLimitError(requested: Int.max, limit: MemoryBudget.limit, what: "fit accumulators")

@@ -70,3 +70,18 @@ private func cosTaylor(_ t: Double) -> Double {
     #expect(e.numbers("id") == [5])
     #expect(throws: AnalysisError.self) { try fit(v, axis: (0, 0, 0)) }
 }
+
+/// Ids far beyond the number of objects are renumbered for the accumulators and come back as given.
+@Test func hugeLabelIdsFitLikeSmallOnes() throws {
+    let s = Shape(z: 6, y: 20, x: 40)
+    var small = [UInt32](repeating: 0, count: s.count), huge = small
+    for z in 1..<5 { for y in 3..<9 { for x in 2..<18 { small[(z * s.y + y) * s.x + x] = 1; huge[(z * s.y + y) * s.x + x] = 4_294_967_295 } } }
+    for z in 0..<6 { for y in 10..<17 { for x in 22..<30 { small[(z * s.y + y) * s.x + x] = 2; huge[(z * s.y + y) * s.x + x] = 7 } } }
+    let a = try fit(Volume(shape: s, kind: .labels, storage: .u32(VoxelBuffer(small))))
+    let b = try fit(Volume(shape: s, kind: .labels, storage: .u32(VoxelBuffer(huge))))
+    #expect(b.numbers("id") == [7, 4_294_967_295])
+    // Row order follows the ids: 7 (the second box) first.
+    for name in a.names where name != "id" {
+        #expect(b.numbers(name) == a.numbers(name).map { [$0[1], $0[0]] }, "\(name)")
+    }
+}
