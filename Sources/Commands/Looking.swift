@@ -482,7 +482,9 @@ enum ValueInfo {
             out.append(("value", quoteString(s)))
         case .object(let o):
             out.append(("summary", o.summary))
-            for line in o.details.split(separator: "\n") { out.append(("", String(line))) }
+            for (i, line) in o.details.split(separator: "\n").enumerated() where !(i == 0 && line == o.summary) {
+                out.append(("", String(line)))
+            }
         default:
             out.append(("value", value.display))
         }

@@ -116,7 +116,7 @@ public struct Model: Sendable {
         let widths = (0..<a.depth).map { String(a.channels($0)) }.joined(separator: "/")
         var s = "model unet depth \(a.depth) · widths \(widths) · \(a.frames) frame\(a.frames == 1 ? "" : "s")"
         s += " · \(formatCount(parameterCount)) parameters"
-        s += " · \(record.epochs) epoch\(record.epochs == 1 ? "" : "s"), \(record.steps) steps"
+        s += " · \(record.epochs) epoch\(record.epochs == 1 ? "" : "s"), \(record.steps) step\(record.steps == 1 ? "" : "s")"
         if let l = record.lastLoss { s += " · last loss \(fixed(l, 4))" }
         if let best = record.validationF.max() { s += " · best validation F \(fixed(best, 3))" }
         return s

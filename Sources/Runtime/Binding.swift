@@ -83,12 +83,21 @@ extension Command {
     /// Coerces one value to a parameter type or throws naming the command, the parameter and the type.
     public func coerce(_ v: Value, to type: ParamType, parameter: String, at loc: SourceLocation?) throws -> Value {
         if let c = try Coercion.coerce(v, to: type) { return c }
-        throw EmshError(.type, "\(name): '\(parameter)' expects \(article(type.description)), got \(article(v.typeName))", at: loc)
+        var got = article(v.typeName)
+        if case .list(let l) = v {
+            // Say what is wrong with the list: its length, or the first item that is no number.
+            if let bad = l.first(where: { if case .number = $0 { false } else { true } }) {
+                got = "a list holding \(bad.literal)"
+            } else {
+                got = "a list of \(l.count) number\(l.count == 1 ? "" : "s")"
+            }
+        }
+        throw EmshError(.type, "\(name): '\(parameter)' expects \(article(type.description)), got \(got)", at: loc)
     }
 }
 
 func article(_ s: String) -> String {
-    if s == "any value" || s.hasPrefix("list of") || s.contains("|") { return s }
+    if s == "any value" || s.contains("|") { return s }
     if let f = s.first, "aeiou".contains(f) { return "an \(s)" }
     return "a \(s)"
 }
