@@ -216,7 +216,7 @@ enum ShowRender {
     private static func slice(_ z: Int?, count: Int, args: Arguments) throws -> Int {
         guard var k = z else { return count / 2 }
         if k < 0 { k += count }
-        guard k >= 0 && k < count else { throw args.error("z", "slice \(z ?? 0) is outside 0..\(count - 1)") }
+        guard k >= 0 && k < count else { throw args.error("z", "slice \(z ?? 0) is outside 0:\(count)") }
         return k
     }
 

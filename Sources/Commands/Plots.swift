@@ -94,7 +94,7 @@ let plotCommands: [Command] = [
             guard img.shape == over.shape else { throw args.error("over", "shape \(over.shape) differs from the image's \(img.shape)") }
             var z = try args.int("z")
             if z < 0 { z += img.shape.z }
-            guard z >= 0, z < img.shape.z else { throw args.error("z", "slice \(try args.int("z")) is outside 0…\(img.shape.z - 1)") }
+            guard z >= 0, z < img.shape.z else { throw args.error("z", "slice \(try args.int("z")) is outside 0:\(img.shape.z)") }
             let alpha = try args.number("alpha")
             guard alpha >= 0, alpha <= 1 else { throw args.error("alpha", "alpha must be in 0…1") }
             try requireExtension(args, "png")

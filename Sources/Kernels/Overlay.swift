@@ -36,7 +36,7 @@ public func overlay(image: Volume, overlay: Volume, z: Int, alpha: Double = 0.4)
     let op = "overlay"
     guard image.shape == overlay.shape else { throw AnalysisError.shapeMismatch(operation: op, image.shape, overlay.shape) }
     guard z >= 0 && z < image.shape.z else {
-        throw AnalysisError.invalidArgument(operation: op, "slice \(z) is outside 0...\(image.shape.z - 1)")
+        throw AnalysisError.invalidArgument(operation: op, "slice \(z) is outside 0:\(image.shape.z)")
     }
     guard alpha >= 0 && alpha <= 1 else { throw AnalysisError.invalidArgument(operation: op, "alpha must be in 0...1") }
     let w = image.shape.x, h = image.shape.y, ns = w * h, off = z * ns

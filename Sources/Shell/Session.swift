@@ -42,6 +42,10 @@ final class ShellSession: SessionHost {
         let text = try Env.readText(expandTilde(path))
         let program = try interpreter.parse(text, file: path)
         let recorded = Journal.recordedResults(in: text)
+        if verify && recorded.isEmpty && !program.statements.isEmpty {
+            throw EmshError(.value, "replay: \(path) holds no recorded results (`# =>` lines) to verify against; "
+                            + "replay it without --verify, or record a session first")
+        }
         replayDepth += 1
         defer { replayDepth -= 1 }
         let statements = program.statements

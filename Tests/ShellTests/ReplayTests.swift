@@ -53,6 +53,18 @@ struct ReplayTests {
         #expect(plain.stdout == "48\n")
     }
 
+    @Test("--verify on a script with no recorded results is an error, not '0 verified'")
+    func verifyNeedsRecordings() throws {
+        let home = try Emsh.temporaryFolder("noverify")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let path = home + "/plain.ems"
+        try "a = 1\nprint $a\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try Emsh.run(["--replay", path, "--verify"])
+        #expect(r.status == 1 && r.stdout.isEmpty)
+        #expect(r.stderr.contains("holds no recorded results"), "stderr: \(r.stderr)")
+        #expect(try Emsh.run(["--replay", path]).stdout == "1\n")
+    }
+
     @Test("history --save writes a clean script that replays")
     func historySave() throws {
         let home = try Emsh.temporaryFolder("save")
