@@ -439,7 +439,8 @@ enum ValueInfo {
             out.append(("min", formatNumber(s.min)))
             out.append(("max", formatNumber(s.max)))
             out.append(("mean", fixed(s.mean, 3)))
-            out.append(("std", fixed(standardDeviation(v, mean: s.mean), 3)))
+            out.append(("std", fixed(standardDeviation(v, mean: s.mean, count: v.count - s.nan), 3)))
+            if s.nan > 0 { out.append(("NaN", "\(s.nan) voxels (left out of min, max, mean and std)")) }
             switch v.kind {
             case .mask:
                 out.append(("foreground", "\(fixed(v.count > 0 ? 100 * Double(s.nonzero) / Double(v.count) : 0, 2))% (\(s.nonzero) voxels)"))
@@ -491,8 +492,9 @@ enum ValueInfo {
         return out
     }
 
-    static func standardDeviation(_ v: Volume, mean: Double) -> Double {
-        guard v.count > 1 else { return 0 }
+    /// Over the `count` voxels that are not NaN.
+    static func standardDeviation(_ v: Volume, mean: Double, count: Int) -> Double {
+        guard count > 1 else { return 0 }
         let zs = v.shape.z, slice = v.shape.sliceCount
         var sums = [Double](repeating: 0, count: zs)
         func run<T>(_ p: UnsafeMutablePointer<T>, _ conv: (T) -> Double) {
@@ -501,7 +503,7 @@ enum ValueInfo {
                     var s = 0.0
                     for i in (z * slice)..<((z + 1) * slice) {
                         let d = conv(p[i]) - mean
-                        s += d * d
+                        if !d.isNaN { s += d * d }
                     }
                     su[z] = s
                 }
@@ -513,6 +515,6 @@ enum ValueInfo {
         case .u32(let b): run(b.pointer) { Double($0) }
         case .f32(let b): run(b.pointer) { Double($0) }
         }
-        return (sums.reduce(0, +) / Double(v.count)).squareRoot()
+        return (sums.reduce(0, +) / Double(count)).squareRoot()
     }
 }

@@ -72,6 +72,8 @@ public enum VolumeSummary {
         public var max: Double
         public var mean: Double
         public var nonzero: Int
+        /// NaN voxels (f32), left out of min, max and mean.
+        public var nan: Int = 0
     }
 
     public static func stats(_ v: Volume) -> Stats {
@@ -80,20 +82,24 @@ public enum VolumeSummary {
         let zs = v.shape.z, slice = v.shape.sliceCount
         var mins = [Double](repeating: .infinity, count: zs), maxs = [Double](repeating: -.infinity, count: zs)
         var sums = [Double](repeating: 0, count: zs), nzs = [Int](repeating: 0, count: zs)
+        var nans = [Int](repeating: 0, count: zs)
         func run<T: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<T>) {
             mins.withUnsafeMutableBufferPointer { mi in maxs.withUnsafeMutableBufferPointer { ma in
                 sums.withUnsafeMutableBufferPointer { su in nzs.withUnsafeMutableBufferPointer { nz in
+                nans.withUnsafeMutableBufferPointer { na in
                     parallelFor(zs) { z in
-                        var lo = T.infinity, hi = -T.infinity, s = 0.0, c = 0
+                        var lo = T.infinity, hi = -T.infinity, s = 0.0, c = 0, nan = 0
                         for i in (z * slice)..<((z + 1) * slice) {
                             let x = p[i]
+                            if x.isNaN { nan &+= 1; continue }
                             if x < lo { lo = x }
                             if x > hi { hi = x }
                             s += Double(x)
                             if x != 0 { c &+= 1 }
                         }
-                        mi[z] = Double(lo); ma[z] = Double(hi); su[z] = s; nz[z] = c
+                        mi[z] = Double(lo); ma[z] = Double(hi); su[z] = s; nz[z] = c; na[z] = nan
                     }
+                }
                 }}
             }}
         }
@@ -119,7 +125,10 @@ public enum VolumeSummary {
         case .u32(let b): runInt(b.pointer)
         case .f32(let b): run(b.pointer)
         }
-        return Stats(min: mins.min() ?? 0, max: maxs.max() ?? 0, mean: sums.reduce(0, +) / Double(n), nonzero: nzs.reduce(0, +))
+        let nan = nans.reduce(0, +), counted = n - nan
+        guard counted > 0 else { return Stats(min: .nan, max: .nan, mean: .nan, nonzero: 0, nan: nan) }
+        return Stats(min: mins.min() ?? 0, max: maxs.max() ?? 0, mean: sums.reduce(0, +) / Double(counted),
+                     nonzero: nzs.reduce(0, +), nan: nan)
     }
 
     /// `volume 20×1024×1024 u8 7.5×7.5×50 nm · min 0 max 244 mean 125.0`
@@ -130,6 +139,7 @@ public enum VolumeSummary {
         switch v.kind {
         case .image:
             return head + " · min \(formatNumber(s.min)) max \(formatNumber(s.max)) mean \(fixed(s.mean, 1))"
+                + (s.nan > 0 ? " · \(s.nan) NaN" : "")
         case .mask:
             let pct = v.count > 0 ? 100 * Double(s.nonzero) / Double(v.count) : 0
             return head + " · foreground \(fixed(pct, 2))%"
@@ -153,7 +163,8 @@ public enum VolumeSummary {
 
 /// `x` with exactly `digits` decimals.
 public func fixed(_ x: Double, _ digits: Int) -> String {
-    if x.isNaN { return "nan" }
+    // Infinities and numbers too large for the integer arithmetic below print as numbers do.
+    if !x.isFinite || abs(x) >= 1e15 { return formatNumber(x) }
     var m = 1.0
     for _ in 0..<digits { m *= 10 }
     let r = (abs(x) * m).rounded()

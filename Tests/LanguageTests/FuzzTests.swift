@@ -139,3 +139,20 @@ func fuzzRegressions() throws {
     #expect(r.status == 1)
     #expect(r.stderr.contains("more than 2000 operators"))
 }
+
+/// Infinite, huge and NaN voxels print without trapping, and NaN is left out of the statistics.
+@Test func infiniteAndNaNVolumesPrint() {
+    let r = runScript("""
+        p = phantom --size [1, 8, 8]
+        f = blur $p.image --sigma 1
+        print ($f / ($f - $f))
+        print ($f * 1e300 * 1e300)
+        n = ($f - $f) / ($f - $f)
+        print $n
+        info $n
+        """, file: "nan.ems")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("min inf max inf mean inf"))
+    #expect(r.stdout.contains("64 NaN"))
+    #expect(r.stdout.contains("64 voxels (left out of min, max, mean and std)"))
+}
