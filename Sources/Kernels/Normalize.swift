@@ -73,8 +73,8 @@ func exactNormalizationTable(p1: Double, p2: Double, P1: Double, P2: Double, dit
 /// piecewise-linear map (`normalizeMap`). `peaks` holds one pair for every slice, or one pair per slice.
 ///
 /// u8 volumes stay u8, clamped to 0…255, mapped through the fixed-point form of the map
-/// (`fixedPointNormalizeMap`, within 1.5/64 of a level of the exact map for slopes below 4; the exact
-/// map for slopes of 8 or more). With `dither` (the default) a mapped value t becomes ⌊t + (c + ½)/16⌋,
+/// (`fixedPointNormalizeMap`: within 1.5/64 of a level of the exact map for slopes below 4, 1.5/32 for
+/// slopes from 4 to 8; the exact map for steeper ones). With `dither` (the default) a mapped value t becomes ⌊t + (c + ½)/16⌋,
 /// where the dither class c (0…15) comes from a fixed per-voxel pattern (deterministic, the same for
 /// every run; each 16 consecutive voxels hold every class once): ⌊t⌋ + 1 with probability frac(t) to
 /// 1/32, so every level keeps its mean and histogram peaks land on P1, P2 to a small fraction of a

@@ -288,7 +288,12 @@ public enum TIFF {
         if strileCount == 0 { throw IOError(path, "page \(index) has no image data") }
         let uncompressed = compression == UInt16(COMPRESSION_NONE)
         var stored: UInt64 = 0
+        // Whether the strips hold the rows back to back: each strip exactly its rows' bytes (no padding)
+        // and starting where the previous one ended.
         var firstOffset: UInt64 = 0, contiguousEnd: UInt64? = nil
+        var rps: UInt32 = 0
+        _ = emsh_tiff_get_u32_default(t, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
+        let stripRows = UInt64(max(1, min(rps, ht))), rowBytes = UInt64(w) * UInt64(type.byteSize)
         for s in 0..<strileCount {
             var err: Int32 = 0
             let off = TIFFGetStrileOffsetWithErr(t, s, &err)
@@ -299,8 +304,11 @@ public enum TIFF {
                 throw IOError(path, "page \(index): \(tiled ? "tile" : "strip") \(s) lies past the end of the file (truncated?)")
             }
             stored &+= count
+            let rowsHere = min(stripRows, UInt64(ht) - min(UInt64(ht), UInt64(s) * stripRows))
             if s == 0 { firstOffset = off; contiguousEnd = off + count }
             else if let end = contiguousEnd { contiguousEnd = off == end ? end + count : nil }
+            let (expected, overflow) = rowsHere.multipliedReportingOverflow(by: rowBytes)
+            if (overflow || count != expected) && s + 1 < strileCount { contiguousEnd = nil }
         }
         // The stored bytes must be able to hold the pixels the header claims: all of them when
         // uncompressed, at least 1/4096 of them when compressed (deflate tops out near 1/1032).
@@ -557,7 +565,7 @@ public enum TIFF {
         return TIFFSpacing(spacing: spacing, kind: fields["emsh_kind"].flatMap(VolumeKind.init(rawValue:)), note: note)
     }
 
-    /// `\uXXXX` escapes (as ImageJ and tifffile write `unit=\u00B5m`) turned into their characters.
+    /// `\uXXXX` escapes (as Fiji writes `unit=\u00B5m`) turned into their characters.
     static func decodeUnicodeEscapes(_ s: String) -> String {
         guard s.contains("\\u") else { return s }
         var out = "", chars = Array(s), i = 0

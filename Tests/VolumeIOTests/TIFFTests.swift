@@ -21,6 +21,33 @@ import Testing
         }
     }
 
+    /// Strips that lie back to back but carry a padding byte each are not one run of rows: the
+    /// one-pread path must not take them (it would shift every row after the first strip).
+    @Test func paddedStripsAreReadRowByRow() throws {
+        // A 4×4 u8 page in two strips of 2 rows; each strip holds its 8 bytes and 1 padding byte.
+        let pixels = (0..<16).map { UInt8(10 + $0) }
+        let data = Array(pixels[0..<8]) + [0xEE] + Array(pixels[8..<16]) + [0xEE]
+        var tiff: [UInt8] = [0x49, 0x49, 42, 0]
+        func u16(_ x: Int) -> [UInt8] { [UInt8(x & 0xff), UInt8(x >> 8)] }
+        func u32(_ x: Int) -> [UInt8] { (0..<4).map { UInt8((x >> (8 * $0)) & 0xff) } }
+        let dataAt = 8, arraysAt = dataAt + data.count          // strip offsets and counts after the data
+        let ifdAt = arraysAt + 16
+        tiff += u32(ifdAt)
+        tiff += data
+        tiff += u32(dataAt) + u32(dataAt + 9) + u32(9) + u32(9)
+        let entries: [(Int, Int, Int, Int)] = [                  // tag, type (3 short, 4 long), count, value
+            (256, 3, 1, 4), (257, 3, 1, 4), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+            (273, 4, 2, arraysAt), (277, 3, 1, 1), (278, 3, 1, 2), (279, 4, 2, arraysAt + 8),
+        ]
+        tiff += u16(entries.count)
+        for (tag, type, count, value) in entries { tiff += u16(tag) + u16(type) + u32(count) + u32(value) }
+        tiff += u32(0)
+        let d = TempDir()
+        try Data(tiff).write(to: URL(fileURLWithPath: d.file("padded.tif")))
+        let v = try TIFF.read(paths: [d.file("padded.tif")])
+        #expect(v.u8?.array == pixels)
+    }
+
     @Test func largeStripsAndSmoothDataCompress() throws {
         // Runs of equal values: compressed files must be smaller and still exact.
         let d = TempDir()
