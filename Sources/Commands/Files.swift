@@ -18,7 +18,7 @@ let fileCommands: [Command] = [
         or PackBits, strips or tiles; ImageJ's spacing (resolution, unit, spacing) is read and converted
         to nm. Every slice must have the same size and type. 32-bit integer TIFFs load as labels.
         --z a:b decodes only slices a..b-1 (negative counts from the end). --mask turns non-zero voxels
-        into 1 (a mask). --spacing [x, y, z] sets the voxel spacing in nm (overriding the file's).
+        into 1 (a mask); PNG slices that hold only 0 and 1 load as a mask anyway. --spacing [x, y, z] sets the voxel spacing in nm (overriding the file's).
         `load FILE.csv` reads a table (numeric columns where every cell is a number);
         `load FILE.emodel` reads a trained model. A corrupt or truncated file, slices of different
         sizes or a pattern that matches nothing is an error naming the file; sizes are checked against

@@ -31,7 +31,12 @@ public enum VolumeIO {
         if kinds.count > 1 { throw IOError(pattern, "matches both PNG and TIFF files; load them separately") }
         var v = kinds.contains("png") ? try loadPNGStack(paths: paths, z: z, warn: warn)
                                       : try TIFF.read(paths: paths, z: z, warn: warn)
-        if mask { v = try binarize(v) }
+        if mask {
+            v = try binarize(v)
+        } else if kinds.contains("png"), v.kind == .image, let b = v.storage.u8Buffer, !(0..<b.count).contains(where: { b.pointer[$0] > 1 }) {
+            // A PNG holds no kind: 0/1 slices (a saved mask, a two-class palette) load as the mask they are.
+            v.kind = .mask
+        }
         return v
     }
 

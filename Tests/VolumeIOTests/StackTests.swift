@@ -29,6 +29,18 @@ import Testing
         #expect(part.u8?.array == px[1] + px[0])
     }
 
+    /// PNG slices of 0/1 load as a mask (a saved mask, a two-class palette); anything brighter stays an image.
+    @Test func zeroOneSlicesLoadAsAMask() throws {
+        let d = TempDir()
+        let bits = (0..<24).map { UInt8($0 % 3 == 0 ? 1 : 0) }
+        try PNG.writeGray8(path: d.file("m0.png"), width: 6, height: 4, pixels: bits)
+        try PNG.writeGray8(path: d.file("m1.png"), width: 6, height: 4, pixels: bits.reversed())
+        let m = try VolumeIO.loadVolume(pattern: "m*.png", cwd: d.path)
+        #expect(m.kind == .mask && m.u8?.array == bits + bits.reversed())
+        _ = try writeSlices(d, ["s0.png"])
+        #expect(try VolumeIO.loadVolume(pattern: "s*.png", cwd: d.path).kind == .image)
+    }
+
     @Test func naturalOrder() {
         let names = ["img10.png", "img2.png", "img1.png", "img01.png", "a.png", "img2b.png"]
         #expect(names.sorted(by: naturalLess) == ["a.png", "img01.png", "img1.png", "img2.png", "img2b.png", "img10.png"])
