@@ -49,6 +49,9 @@ struct Parser {
     let file: String
     let text: String
     private(set) var lineStarts: [Int] = [0]
+    /// continuations[k]: UTF-8 continuation bytes in bytes[0..<k], so that a column (in characters)
+    /// costs O(1) however long the line is.
+    private var continuations: [UInt32] = [0]
     var i = 0
     /// Where the last consumed token ended (statement text ends there).
     var tokenEnd = 0
@@ -71,8 +74,17 @@ struct Parser {
         self.bytes = Array(text.utf8)
         self.file = file
         self.lineOffset = lineOffset
-        for (k, c) in bytes.enumerated() where c == 10 { lineStarts.append(k + 1) }
+        continuations.reserveCapacity(bytes.count + 1)
+        var cont: UInt32 = 0
+        for (k, c) in bytes.enumerated() {
+            if c == 10 { lineStarts.append(k + 1) }
+            if c & 0xC0 == 0x80 { cont += 1 }
+            continuations.append(cont)
+        }
     }
+
+    /// Characters in bytes[a..<b].
+    private func characters(_ a: Int, _ b: Int) -> Int { (b - a) - Int(continuations[b] - continuations[a]) }
 
     // MARK: - locations
 
@@ -83,13 +95,8 @@ struct Parser {
             let mid = (lo + hi + 1) / 2
             if lineStarts[mid] <= off { lo = mid } else { hi = mid - 1 }
         }
-        let start = lineStarts[lo]
-        var col = 1
-        var k = start
-        while k < off { if bytes[k] & 0xC0 != 0x80 { col += 1 }; k += 1 }
-        var len = 0
-        k = off
-        while k < min(bytes.count, off + max(1, length)) { if bytes[k] & 0xC0 != 0x80 { len += 1 }; k += 1 }
+        let col = 1 + characters(lineStarts[lo], off)
+        let len = characters(off, min(bytes.count, off + max(1, length)))
         return SourceLocation(file: file, line: lo + 1 + lineOffset, column: col, length: max(1, len))
     }
 
