@@ -2,7 +2,8 @@
 ///
 /// u8 volumes (and masks) count grey levels directly (bin b = value b, lo 0, hi 255). u16, u32 and f32
 /// volumes are binned evenly between their minimum and maximum (over the whole volume, or over slice z):
-/// bin = ⌊(v − min)·256/(max − min)⌋, the maximum in bin 255; NaN voxels are not counted.
+/// bin = ⌊(v − min)·256/(max − min)⌋, the maximum in bin 255, over the finite voxels; ±infinity
+/// counts in the first or last bin, NaN not at all.
 public func histogram(_ v: Volume, z: Int? = nil) throws -> Histogram {
     var vol = v
     if let z {
@@ -26,7 +27,7 @@ public func histogram(_ v: Volume, z: Int? = nil) throws -> Histogram {
         try Cancellation.check()
         return Histogram(perSlice: counts.array, sliceCount: nz, lo: 0, hi: 255)
     }
-    var (lo, hi) = try minMax(vol)
+    var (lo, hi) = try minMax(vol, finiteOnly: true)
     if hi <= lo { hi = lo + 1 }
     try vol.storage.visit(BinVisitor(plane: plane, nz: nz, lo: lo, hi: hi, out: pc))
     return Histogram(perSlice: counts.array, sliceCount: nz, lo: lo, hi: hi)
@@ -85,8 +86,8 @@ private struct BinVisitor: StorageVisitor {
             let s = p + z * plane
             for i in 0..<plane {
                 let d = (s[i].doubleValue - lo) * scale
-                guard d.isFinite else { continue }
-                let b = d <= 0 ? 0 : (d >= 255 ? 255 : Int(d))
+                if d.isNaN { continue }
+                let b = d <= 0 ? 0 : (d >= 255 ? 255 : Int(d))  // ±infinity: the end bins
                 o[b] &+= 1
             }
         }

@@ -105,20 +105,24 @@ public func invert(_ v: Volume) throws -> Volume {
 }
 
 /// The smallest and largest voxel values (NaN ignored; (0, 0) for an all-NaN volume).
-public func minMax(_ v: Volume) throws -> (Double, Double) {
-    try v.storage.visit(MinMaxVisitor(shape: v.shape))
+/// With `finiteOnly`, infinite voxels are left out as well as NaN; (0, 0) when nothing is left.
+public func minMax(_ v: Volume, finiteOnly: Bool = false) throws -> (Double, Double) {
+    try v.storage.visit(MinMaxVisitor(shape: v.shape, finiteOnly: finiteOnly))
 }
 
 private struct MinMaxVisitor: StorageVisitor {
     let shape: Shape
+    let finiteOnly: Bool
     func visit<T: VoxelScalar>(_ p: UnsafeMutablePointer<T>, count: Int) throws -> (Double, Double) {
         let blocks = max(1, (count + (1 << 18) - 1) >> 18)
         let los = VoxelBuffer<Float>(uninitialized: blocks), his = VoxelBuffer<Float>(uninitialized: blocks)
         let pl = los.pointer, ph = his.pointer
         try parallelBlocks(count, block: 1 << 18) { r in
             var lo = Float.infinity, hi = -Float.infinity
+            let finiteOnly = self.finiteOnly
             for i in r {
                 let f = p[i].floatValue
+                if finiteOnly && !f.isFinite { continue }
                 lo = Swift.min(lo, f)
                 hi = Swift.max(hi, f)
             }

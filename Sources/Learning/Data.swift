@@ -35,6 +35,15 @@ struct FloatVolume {
 }
 
 /// Mean and standard deviation of a volume's intensities (in Double).
+/// Refuses an f32 volume holding NaN or infinite voxels: one of them turns a whole training run's
+/// loss, or every tile of a prediction it touches, into NaN without a word.
+func requireFinite(_ v: Volume, what: String) throws {
+    guard case .f32(let b) = v.storage else { return }
+    var bad = 0
+    for i in 0..<v.count where !b.pointer[i].isFinite { bad += 1 }
+    if bad > 0 { throw LearningError.invalid("\(what) hold \(bad) NaN or infinite voxel\(bad == 1 ? "" : "s")") }
+}
+
 func intensityStatistics(_ v: Volume) -> (mean: Float, std: Float) {
     let n = v.count
     guard n > 0 else { return (0, 1) }

@@ -19,6 +19,7 @@ struct Predictor {
 ///     let prob = try infer(models: [m1, m3, m5], volume: images, tile: 512, overlap: 32, tta: 8)
 public func infer(models: [Model], volume: Volume, tile: Int = 512, overlap: Int = 32, tta: Int = 1) throws -> Volume {
     guard !models.isEmpty else { throw LearningError.invalid("infer needs at least one model") }
+    try requireFinite(volume, what: "infer: the images")
     let predictors = try models.map { m in Predictor(net: try m.makeNetwork(), mean: m.inputMean, std: m.inputStd) }
     let progress = Kernels.Progress(label: "infer", total: max(1, volume.shape.z))
     defer { progress.finish() }

@@ -54,12 +54,17 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
     guard images.count > 0 else { throw LearningError.invalid("train: the images are empty") }
     guard config.batch >= 1, config.batch <= 256 else { throw LearningError.invalid("batch must be 1…256 (got \(config.batch))") }
     guard config.augment == 1 || config.augment == 8 else { throw LearningError.invalid("augment must be 1 or 8 (got \(config.augment))") }
-    guard config.learningRate > 0, config.learningRate.isFinite else { throw LearningError.invalid("lr must be positive") }
+    guard config.learningRate > 0, config.learningRate <= 10 else {
+        throw LearningError.invalid("lr must be above 0 and at most 10 (got \(config.learningRate))")
+    }
     switch config.duration {
     case .epochs(let n): guard n >= 1 else { throw LearningError.invalid("epochs must be at least 1") }
     case .steps(let n): guard n >= 1 else { throw LearningError.invalid("steps must be at least 1") }
-    case .minutes(let m): guard m > 0, m.isFinite else { throw LearningError.invalid("minutes must be positive") }
+    case .minutes(let m):
+        guard m > 0, m <= 1_000_000 else { throw LearningError.invalid("minutes must be above 0 and at most 1000000 (got \(m))") }
     }
+    try requireFinite(images, what: "train: the training images")
+    if let v = config.validation { try requireFinite(v.images, what: "train: the validation images") }
     if let v = config.validation, v.images.shape != v.labels.shape {
         throw LearningError.invalid("train: validation images \(v.images.shape) and labels \(v.labels.shape) differ in shape")
     }

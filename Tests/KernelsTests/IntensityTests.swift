@@ -168,3 +168,15 @@ private func add(_ hs: [Double]...) -> [Double] { (0..<256).map { i in hs.reduce
     clipped[255] = 400; clipped[254] = 150
     #expect(detectPeaks(clipped) == nil)
 }
+
+/// A binned histogram spans the finite voxels; ±infinity lands in the end bins and NaN is not counted
+/// (an infinite range trapped in plot and save).
+@Test func infiniteVoxelsGoToTheEndBins() throws {
+    let values: [Float] = [10, 20, .infinity, -.infinity, .nan, 30]
+    let h = try histogram(Volume(shape: Shape(z: 1, y: 1, x: 6), storage: .f32(VoxelBuffer(values))))
+    #expect(h.lo == 10 && h.hi == 30)
+    #expect(h.total.reduce(0, +) == 5)
+    #expect(h.total[0] == 2 && h.total[255] == 2)
+    let allInfinite = try histogram(Volume(shape: Shape(z: 1, y: 1, x: 2), storage: .f32(VoxelBuffer<Float>([.infinity, .infinity]))))
+    #expect(allInfinite.lo.isFinite && allInfinite.hi > allInfinite.lo && allInfinite.total[255] == 2)
+}

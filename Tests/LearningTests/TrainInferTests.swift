@@ -91,5 +91,18 @@ struct TrainInferTests {
         let m = try Model(architecture: Architecture(depth: 2, width: 4, frames: 1, groups: 2))
         #expect(throws: LearningError.self) { try infer(models: [m], volume: img, tta: 4) }
         #expect(throws: LearningError.self) { try infer(models: [], volume: img) }
+        // A huge time limit overflowed the progress count; a huge rate trained into NaN.
+        var long = tinyConfig(); long.duration = .minutes(1e300)
+        #expect(throws: LearningError.self) { try train(images: img, labels: lab, config: long) }
+        var fast = tinyConfig(); fast.learningRate = .infinity
+        #expect(throws: LearningError.self) { try train(images: img, labels: lab, config: fast) }
+        // NaN or infinite voxels are refused by name instead of training (or predicting) NaN.
+        var f: [Float] = (img.u8?.array ?? []).map { Float($0) }
+        f[5] = .nan; f[9] = .infinity
+        let bad = Volume(shape: img.shape, spacing: img.spacing, storage: .f32(VoxelBuffer(f)))
+        #expect(throws: LearningError.invalid("train: the training images hold 2 NaN or infinite voxels")) {
+            try train(images: bad, labels: lab, config: tinyConfig())
+        }
+        #expect(throws: LearningError.invalid("infer: the images hold 2 NaN or infinite voxels")) { try infer(models: [m], volume: bad) }
     }
 }
