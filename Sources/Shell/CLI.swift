@@ -132,7 +132,7 @@ public enum CLI {
             return engine.runScript(text, file: path)
         case .replay(let path, let verify):
             guard Env.isFile(path) else {
-                Output.err("emsh: cannot replay \(path): no such file\n")
+                Output.err("emsh: cannot replay \(path): \(Env.isDirectory(path) ? "it is a folder, not a session file" : "no such file")\n")
                 return 2
             }
             let engine = Engine()
