@@ -26,7 +26,7 @@ public enum SplitMethod: String, Sendable, CaseIterable {
 /// stay 0. Higher priority floods first; equal priorities in FIFO order. 6-/4-connected.
 private func priorityFlood(fg: UnsafePointer<UInt8>, prio: UnsafePointer<Float>, labels: UnsafeMutablePointer<UInt32>,
                            nzb: Int, ny: Int, nx: Int, maxPrio: Float? = nil) {
-    let n = nzb * ny * nx, plane = ny * nx
+    let n = nzb * ny * nx
     var maxP: Float = 0
     if let mp = maxPrio { maxP = mp } else {
         for i in 0..<n where fg[i] != 0 && prio[i] != .infinity && prio[i] > maxP { maxP = prio[i] }
@@ -59,13 +59,9 @@ private func priorityFlood(fg: UnsafePointer<UInt8>, prio: UnsafePointer<Float>,
     }
     if Cancellation.isCancelled { return }   // the caller's analysisSlices throws
     for i in 0..<n where state[i] == 2 {
-        let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
-        if x > 0 && fg[i - 1] != 0 && state[i - 1] == 0 { push(i - 1, -1) }
-        if x + 1 < nx && fg[i + 1] != 0 && state[i + 1] == 0 { push(i + 1, -1) }
-        if y > 0 && fg[i - nx] != 0 && state[i - nx] == 0 { push(i - nx, -1) }
-        if y + 1 < ny && fg[i + nx] != 0 && state[i + nx] == 0 { push(i + nx, -1) }
-        if z > 0 && fg[i - plane] != 0 && state[i - plane] == 0 { push(i - plane, -1) }
-        if z + 1 < nzb && fg[i + plane] != 0 && state[i + plane] == 0 { push(i + plane, -1) }
+        forEachFaceNeighbour(i, nz: nzb, ny: ny, nx: nx) { j in
+            if fg[j] != 0 && state[j] == 0 { push(j, -1) }
+        }
     }
     var cur = top
     var popped = 0
@@ -77,32 +73,34 @@ private func priorityFlood(fg: UnsafePointer<UInt8>, prio: UnsafePointer<Float>,
         let i = Int(h)
         head[cur] = next[i]
         if head[cur] < 0 { tail[cur] = -1 }
-        let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
         var lab: UInt32 = 0
         var line = false
-        @inline(__always) func look(_ j: Int) {
+        forEachFaceNeighbour(i, nz: nzb, ny: ny, nx: nx) { j in
             if state[j] == 2 {
                 let l = labels[j]
                 if l != 0 { if lab == 0 { lab = l } else if l != lab { line = true } }
             }
         }
-        if x > 0 { look(i - 1) }
-        if x + 1 < nx { look(i + 1) }
-        if y > 0 { look(i - nx) }
-        if y + 1 < ny { look(i + nx) }
-        if z > 0 { look(i - plane) }
-        if z + 1 < nzb { look(i + plane) }
         state[i] = 2
         if line || lab == 0 { labels[i] = 0; continue }
         labels[i] = lab
         let c = cur
-        if x > 0 && fg[i - 1] != 0 && state[i - 1] == 0 { push(i - 1, c) }
-        if x + 1 < nx && fg[i + 1] != 0 && state[i + 1] == 0 { push(i + 1, c) }
-        if y > 0 && fg[i - nx] != 0 && state[i - nx] == 0 { push(i - nx, c) }
-        if y + 1 < ny && fg[i + nx] != 0 && state[i + nx] == 0 { push(i + nx, c) }
-        if z > 0 && fg[i - plane] != 0 && state[i - plane] == 0 { push(i - plane, c) }
-        if z + 1 < nzb && fg[i + plane] != 0 && state[i + plane] == 0 { push(i + plane, c) }
+        forEachFaceNeighbour(i, nz: nzb, ny: ny, nx: nx) { j in
+            if fg[j] != 0 && state[j] == 0 { push(j, c) }
+        }
     }
+}
+
+/// Calls `body(j)` for each face neighbour j (6-connected) of voxel `i` inside an nz×ny×nx block.
+@inline(__always) private func forEachFaceNeighbour(_ i: Int, nz: Int, ny: Int, nx: Int, _ body: (Int) -> Void) {
+    let plane = ny * nx
+    let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
+    if x > 0 { body(i - 1) }
+    if x + 1 < nx { body(i + 1) }
+    if y > 0 { body(i - nx) }
+    if y + 1 < ny { body(i + nx) }
+    if z > 0 { body(i - plane) }
+    if z + 1 < nz { body(i + plane) }
 }
 
 /// Seeds at the h-maxima of `f` inside the foreground of one block (8-connected per slice when
@@ -430,24 +428,16 @@ private func distanceSplitByObject(fgBuf: VoxelBuffer<UInt8>, dist: UnsafePointe
             var nextLocal = UInt32(seeds) + 1
             var stack = [Int]()
             var group = [Int]()
-            let bplane = by * bx
             for i in 0..<bn where lfg[i] == 1 && ll[i] == 0 {
                 stack.removeAll(keepingCapacity: true); group.removeAll(keepingCapacity: true)
                 stack.append(i); lfg[i] = 2
                 var touching = false
                 while let j = stack.popLast() {
                     group.append(j)
-                    let z = j / bplane, r = j - z * bplane, y = r / bx, x = r - y * bx
-                    @inline(__always) func visit(_ q: Int) {
+                    forEachFaceNeighbour(j, nz: bz, ny: by, nx: bx) { q in
                         if lfg[q] == 0 { return }
                         if ll[q] != 0 { touching = true } else if lfg[q] == 1 { lfg[q] = 2; stack.append(q) }
                     }
-                    if x > 0 { visit(j - 1) }
-                    if x + 1 < bx { visit(j + 1) }
-                    if y > 0 { visit(j - bx) }
-                    if y + 1 < by { visit(j + bx) }
-                    if z > 0 { visit(j - bplane) }
-                    if z + 1 < bz { visit(j + bplane) }
                 }
                 if !touching {
                     for j in group { ll[j] = nextLocal }
