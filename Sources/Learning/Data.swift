@@ -34,7 +34,6 @@ struct FloatVolume {
     }
 }
 
-/// Mean and standard deviation of a volume's intensities (in Double).
 /// Refuses an f32 volume holding NaN or infinite voxels: one of them turns a whole training run's
 /// loss, or every tile of a prediction it touches, into NaN without a word.
 func requireFinite(_ v: Volume, what: String) throws {
@@ -44,6 +43,8 @@ func requireFinite(_ v: Volume, what: String) throws {
     if bad > 0 { throw LearningError.invalid("\(what) hold \(bad) NaN or infinite voxel\(bad == 1 ? "" : "s")") }
 }
 
+/// Mean and standard deviation of a volume's intensities (in Double); `train` has refused
+/// non-finite voxels (`requireFinite`) before it asks.
 func intensityStatistics(_ v: Volume) -> (mean: Float, std: Float) {
     let n = v.count
     guard n > 0 else { return (0, 1) }
@@ -53,7 +54,7 @@ func intensityStatistics(_ v: Volume) -> (mean: Float, std: Float) {
     case .u8(let b): for i in 0..<n { acc(Double(b.pointer[i])) }
     case .u16(let b): for i in 0..<n { acc(Double(b.pointer[i])) }
     case .u32(let b): for i in 0..<n { acc(Double(b.pointer[i])) }
-    case .f32(let b): for i in 0..<n where b.pointer[i].isFinite { acc(Double(b.pointer[i])) }
+    case .f32(let b): for i in 0..<n { acc(Double(b.pointer[i])) }
     }
     let mean = s / Double(n)
     let std = max((ss / Double(n) - mean * mean), 0).squareRoot()
