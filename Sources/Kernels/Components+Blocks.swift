@@ -144,6 +144,11 @@ public struct ComponentMerge: Sendable {
         self.count = roots.count
     }
 
+    /// A merge read back from a file (a Slurm task relabels with the driver's map).
+    public init(offsets: [Int], finalIds: [UInt32], count: Int) {
+        self.offsets = offsets; self.finalIds = finalIds; self.count = count
+    }
+
     /// Step 4: block `b`'s provisional labels (1…count, its own numbering) in final ids.
     public func relabel(_ labels: Volume, block b: Int) throws -> Volume {
         let words = try labelWords(labels, operation: "components")

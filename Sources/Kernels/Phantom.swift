@@ -75,36 +75,68 @@ public func phantom(size: Shape = PhantomDefaults.size, seed: UInt64 = 1, drift:
     }
     try MemoryBudget.check(bytes, what: "phantom \(size)")
 
-    let world = PhantomWorld(size: size, spacing: spacing, seed: seed)
-    let objects = world.placeMitochondria()
-    let n = size.count, plane = size.sliceCount
-    let imageStore = try allocateStorage(.u8, count: n, what: "phantom image")
-    let labelStore = try allocateStorage(.u32, count: n, what: "phantom labels")
-    guard case .u8(let ib) = imageStore, case .u32(let lb) = labelStore else { throw CancelledError() }
-    let img = ib.pointer, lab = lb.pointer
-
-    // Per-x band profile (z-invariant).
-    let band = (0..<size.x).map { world.myofibrilProfile(x: (Double($0) + 0.5) * spacing.x) }
-    try parallelSlices(size.z) { z in
-        world.renderSlice(z: z, objects: objects, band: band, drift: drift,
-                          image: img + z * plane, labels: lab + z * plane)
-    }
+    let renderer = PhantomRenderer(size: size, seed: seed, drift: drift, spacing: spacing)
+    let n = size.count
+    let (image, raw) = try renderer.render(slices: 0..<size.z)
+    guard let lab = raw.u32?.pointer else { throw CancelledError() }
     // Renumber 1…N without gaps (an object may be hidden by its neighbours or fall outside).
-    var present = [Bool](repeating: false, count: objects.count + 1)
+    var present = [Bool](repeating: false, count: renderer.placedCount + 1)
     for i in 0..<n { present[Int(lab[i])] = true }
-    var remap = [UInt32](repeating: 0, count: objects.count + 1)
-    var next: UInt32 = 0
-    for k in 1..<present.count where present[k] { next += 1; remap[k] = next }
-    if Int(next) != objects.count {
-        try remap.withUnsafeBufferPointer { rm in
+    let remap = PhantomRenderer.renumbering(present: present)
+    if Int(remap.count) != renderer.placedCount {
+        try remap.map.withUnsafeBufferPointer { rm in
             try parallelBlocks(n) { r in for i in r { lab[i] = rm[Int(lab[i])] } }
         }
     }
-    let labels = Volume(shape: size, spacing: spacing, kind: .labels, storage: labelStore)
+    let next = remap.count
+    let labels = raw
     let mask = try voxelwise(.gt, labels, 0, scalarOnLeft: false)
     let outline = try contour(labels, width: PhantomDefaults.contourWidth)
-    let image = Volume(shape: size, spacing: spacing, kind: .image, storage: imageStore)
     return Phantom(image: image, mask: mask, labels: labels, contour: outline, objectCount: Int(next))
+}
+
+/// The phantom's world (mitochondria placed once per seed) rendered a slab of slices at a time:
+/// `phantom` renders every slice at once, a chunked phantom slab by slab, with the same voxels.
+public struct PhantomRenderer: Sendable {
+    let world: PhantomWorld
+    let objects: [Spheroid]
+    let band: [Double]
+    let drift: Double
+    public var size: Shape { world.size }
+    public var spacing: Spacing { world.spacing }
+    /// Mitochondria placed; the labels of `render` number them 1…placedCount in placement order,
+    /// some of which may be hidden (see `renumbering`).
+    public var placedCount: Int { objects.count }
+
+    public init(size: Shape, seed: UInt64, drift: Double, spacing: Spacing = PhantomDefaults.spacing) {
+        world = PhantomWorld(size: size, spacing: spacing, seed: seed)
+        objects = world.placeMitochondria()
+        band = (0..<size.x).map { [world] in world.myofibrilProfile(x: (Double($0) + 0.5) * spacing.x) }
+        self.drift = drift
+    }
+
+    /// Slices `slices` of the image (u8) and of the labels in placement order (u32).
+    public func render(slices: Range<Int>) throws -> (image: Volume, labels: Volume) {
+        let s = Shape(z: slices.count, y: size.y, x: size.x), plane = s.sliceCount
+        let imageStore = try allocateStorage(.u8, count: s.count, what: "phantom image")
+        let labelStore = try allocateStorage(.u32, count: s.count, what: "phantom labels")
+        guard case .u8(let ib) = imageStore, case .u32(let lb) = labelStore else { throw CancelledError() }
+        let img = ib.pointer, lab = lb.pointer
+        try parallelSlices(s.z) { k in
+            world.renderSlice(z: slices.lowerBound + k, objects: objects, band: band, drift: drift,
+                              image: img + k * plane, labels: lab + k * plane)
+        }
+        return (Volume(shape: s, spacing: spacing, kind: .image, storage: imageStore),
+                Volume(shape: s, spacing: spacing, kind: .labels, storage: labelStore))
+    }
+
+    /// The map from placement ids to 1…N without gaps, given which ids occur (index 0: background).
+    public static func renumbering(present: [Bool]) -> (map: [UInt32], count: UInt32) {
+        var remap = [UInt32](repeating: 0, count: present.count)
+        var next: UInt32 = 0
+        for k in 1..<max(1, present.count) where present[k] { next += 1; remap[k] = next }
+        return (remap, next)
+    }
 }
 
 /// One mitochondrion: centre (nm), unit axis, semi-axes (nm).

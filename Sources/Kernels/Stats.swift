@@ -73,6 +73,13 @@ public func stats(_ labels: Volume) throws -> ObjectStats {
                      block: Double(labels.count) * voxel)
 }
 
+/// Object statistics from per-object voxel counts and border flags (summed block by block), in a
+/// volume of `totalVoxels` voxels: the same numbers as `stats` of the label map.
+public func stats(voxelCounts: [Double], border: [Bool], spacing sp: Spacing, totalVoxels: Int) -> ObjectStats {
+    let voxel = sp.x * sp.y * sp.z / 1e9
+    return summarise(voxelCounts.map { $0 * voxel }, border, block: Double(totalVoxels) * voxel)
+}
+
 /// Object statistics of a `fit` table: needs its `volume_um3` column; `border` (non-zero = border)
 /// is optional (without it every object counts as interior). The volume fraction needs the
 /// block's volume in µm³ and is nil without it.

@@ -4,7 +4,8 @@
 import Darwin
 #endif
 
-func getenvString(_ name: String) -> String? {
+/// An environment variable, nil when unset.
+public func getenvString(_ name: String) -> String? {
     guard let p = getenv(name) else { return nil }
     return String(cString: p)
 }

@@ -15,18 +15,28 @@ struct Predictor {
 /// reflected past the slice's edges) overlapping by `overlap` pixels and blended with a smooth window, so
 /// memory is bounded by the tile. `tta: 8` averages the 8 rotations/flips of every tile; several models are
 /// an ensemble whose probabilities are averaged (their frame counts may differ).
+/// With `slices` only those slices are predicted (the others serve as the frames of multi-frame
+/// models): a block of slices read with a halo of frames/2 on either side gives exactly the
+/// probabilities of the whole volume.
 ///
 ///     let prob = try infer(models: [m1, m3, m5], volume: images, tile: 512, overlap: 32, tta: 8)
-public func infer(models: [Model], volume: Volume, tile: Int = 512, overlap: Int = 32, tta: Int = 1) throws -> Volume {
+public func infer(models: [Model], volume: Volume, slices: Range<Int>? = nil, tile: Int = 512, overlap: Int = 32,
+                  tta: Int = 1, showProgress: Bool = true) throws -> Volume {
     guard !models.isEmpty else { throw LearningError.invalid("infer needs at least one model") }
     try requireFinite(volume, what: "infer: the images")
     let predictors = try models.map { m in Predictor(net: try m.makeNetwork(), mean: m.inputMean, std: m.inputStd) }
-    let progress = Kernels.Progress(label: "infer", total: max(1, volume.shape.z))
-    defer { progress.finish() }
-    return try predict(predictors, volume: volume, tile: tile, overlap: overlap, tta: tta, progress: progress)
+    let range = slices ?? 0..<volume.shape.z
+    guard range.lowerBound >= 0, range.upperBound <= volume.shape.z, !range.isEmpty || volume.shape.z == 0 else {
+        throw LearningError.invalid("infer: slices \(range.lowerBound):\(range.upperBound) are outside 0:\(volume.shape.z)")
+    }
+    let progress = showProgress ? Kernels.Progress(label: "infer", total: max(1, range.count)) : nil
+    defer { progress?.finish() }
+    return try predict(predictors, volume: volume, slices: range, tile: tile, overlap: overlap, tta: tta, progress: progress)
 }
 
-func predict(_ predictors: [Predictor], volume: Volume, tile: Int, overlap: Int, tta: Int, progress: Kernels.Progress?) throws -> Volume {
+func predict(_ predictors: [Predictor], volume: Volume, slices range: Range<Int>? = nil, tile: Int, overlap: Int, tta: Int,
+             progress: Kernels.Progress?) throws -> Volume {
+    let range = range ?? 0..<volume.shape.z
     guard tta == 1 || tta == 8 else { throw LearningError.invalid("tta must be 1 or 8 (got \(tta))") }
     guard tile >= 8, tile <= 4096 else { throw LearningError.invalid("tile must be 8…4096 pixels (got \(tile))") }
     guard overlap >= 0, overlap * 2 < tile else {
@@ -35,9 +45,10 @@ func predict(_ predictors: [Predictor], volume: Volume, tile: Int, overlap: Int,
     let shape = volume.shape
     let h = shape.y, w = shape.x, hw = h * w
     guard hw > 0 else { throw LearningError.invalid("infer: the volume is empty") }
-    try MemoryBudget.check(volume.count * 4, what: "infer output")
+    let outShape = Shape(z: range.count, y: h, x: w)
+    try MemoryBudget.check(outShape.count * 4, what: "infer output")
     BLAS.configure()
-    let out = VoxelBuffer<Float>(zeroed: volume.count)
+    let out = VoxelBuffer<Float>(zeroed: outShape.count)
     let maxFrames = predictors.map(\.frames).max() ?? 1
     try MemoryBudget.check((maxFrames + 2) * hw * 4, what: "infer slice buffers")
     var planes = [Float](repeating: 0, count: maxFrames * hw)
@@ -49,7 +60,7 @@ func predict(_ predictors: [Predictor], volume: Volume, tile: Int, overlap: Int,
     }
     let input = Tensor()
     let inv = 1 / Float(predictors.count)
-    for z in 0..<shape.z {
+    for z in range {
         for pr in predictors {
             let m = pr.net.arch.sizeMultiple
             let t = min(roundUp(tile, m), roundUp(max(h, w), m))
@@ -98,14 +109,14 @@ func predict(_ predictors: [Predictor], volume: Volume, tile: Int, overlap: Int,
                     }
                 }
             }
-            let o = out.pointer + z * hw
+            let o = out.pointer + (z - range.lowerBound) * hw
             for i in 0..<hw { o[i] += inv * (wsum[i] > 0 ? acc[i] / wsum[i] : 0) }
         }
         progress?.advance()
     }
     let o = out.pointer
-    for i in 0..<volume.count { o[i] = min(max(o[i], 0), 1) }
-    return Volume(shape: shape, spacing: volume.spacing, kind: .image, storage: .f32(out))
+    for i in 0..<outShape.count { o[i] = min(max(o[i], 0), 1) }
+    return Volume(shape: outShape, spacing: volume.spacing, kind: .image, storage: .f32(out))
 }
 
 func roundUp(_ v: Int, _ m: Int) -> Int { (v + m - 1) / m * m }

@@ -106,7 +106,25 @@ func article(_ s: String) -> String {
 public enum Coercion {
     /// The coerced value, or nil when the value does not fit the type.
     public static func coerce(_ v: Value, to type: ParamType) throws -> Value? {
+        var v = v
         switch type {
+        case .lazy(let inner):
+            if case .object(let o) = v, let lazy = o as? LazyVolume {
+                switch inner {
+                case .labels: return lazy.voxelType == .f32 ? nil : v
+                case .probability: return lazy.voxelType == .f32 || lazy.volumeKind == .mask ? v : nil
+                default: return v
+                }
+            }
+            return try coerce(v, to: inner)
+        case .volume, .mask, .labels, .probability:
+            // A chunked volume given to an in-memory command: its voxels, when they fit.
+            if case .object(let o) = v, let lazy = o as? LazyVolume { v = .volume(try lazy.load()) }
+        default:
+            break
+        }
+        switch type {
+        case .lazy: return nil
         case .any: return v
         case .flag, .bool:
             if case .bool = v { return v }

@@ -30,6 +30,9 @@ public indirect enum ParamType: Sendable, CustomStringConvertible {
     case listOf(ParamType)
     /// An option without a value: present → true.
     case flag
+    /// Like the inner volume type, but a chunked volume (`LazyVolume`) is passed as it is, for
+    /// commands that run block by block; anything else is coerced to the inner type.
+    case lazy(ParamType)
 
     public var description: String {
         switch self {
@@ -53,6 +56,7 @@ public indirect enum ParamType: Sendable, CustomStringConvertible {
         case .either(let ts): ts.map(\.description).joined(separator: " or ")
         case .listOf(let t): "list of \(t)"
         case .flag: "flag"
+        case .lazy(let t): t.description
         }
     }
 
@@ -64,6 +68,7 @@ public indirect enum ParamType: Sendable, CustomStringConvertible {
             return "[n,...]"
         case .range: return "a:b"
         case .choice(let c): return c.joined(separator: "|")
+        case .lazy(let t): return t.placeholder
         default: return String(description.uppercased().map { $0 == " " ? "-" : $0 })
         }
     }

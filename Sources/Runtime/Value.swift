@@ -88,3 +88,14 @@ public struct Record: Sendable {
     public var count: Int { keys.count }
     public var pairs: [(key: String, value: Value)] { keys.map { ($0, storage[$0] ?? .null) } }
 }
+
+/// A volume whose voxels stay on disk (an OME-Zarr store) until a command reads them: block-wise
+/// commands take it as it is (parameters of type `.lazy`), every other command gets its voxels in
+/// memory when they fit under the memory ceiling.
+public protocol LazyVolume: OpaqueValue {
+    var shape: Shape { get }
+    var voxelType: VoxelType { get }
+    var volumeKind: VolumeKind { get }
+    /// The voxels in memory; refused with a clear message when they do not fit.
+    func load() throws -> Volume
+}
