@@ -17,6 +17,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
         .systemLibrary(name: "CTIFF", path: "Sources/CTIFF", pkgConfig: "libtiff-4"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
+        // OME-Zarr chunk codecs (zlib/gzip come from libdeflate, linked through CTIFF).
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
+        .systemLibrary(name: "CBlosc", path: "Sources/CBlosc", pkgConfig: "blosc"),
 
         // libpng's low-level API behind a C function that owns the setjmp (longjmp must not cross Swift frames).
         .target(name: "PNGCodec", dependencies: ["CPNG"]),
@@ -25,8 +28,8 @@ let package = Package(
         .target(name: "KernelsSIMD"),
         // The volume type and pure numeric code; imports only KernelsSIMD.
         .target(name: "Kernels", dependencies: ["KernelsSIMD"]),
-        // PNG / TIFF / CSV readers and writers.
-        .target(name: "VolumeIO", dependencies: ["Kernels", "CPNG", "CTIFF", "PNGCodec"]),
+        // PNG / TIFF / CSV / OME-Zarr readers and writers.
+        .target(name: "VolumeIO", dependencies: ["Kernels", "CPNG", "CTIFF", "PNGCodec", "CZstd", "CBlosc"]),
         // Tensors, layers, U-Net, training and inference over OpenBLAS.
         .target(name: "Learning", dependencies: ["Kernels", "CBLAS"]),
         // Values, the command declaration, argument coercion, errors.

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// The file-system side of a Zarr store: a store is a folder tree of small files.
+enum ZarrFiles {
+    enum Kind { case missing, file, folder }
+
+    static func kind(_ path: String) -> Kind {
+        var st = stat()
+        if stat(path, &st) != 0 { return .missing }
+        return (st.st_mode & S_IFMT) == S_IFDIR ? .folder : .file
+    }
+
+    /// The bytes of `path`, or nil when it does not exist (a missing chunk is the fill value).
+    /// The size is checked against the memory ceiling before reading.
+    static func readIfPresent(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw IOError(path, "cannot open: \(errnoMessage())")
+        }
+        close(fd)
+        return try readWholeFile(path)
+    }
+
+    /// `a/b` joined; `a/` + `b` gives `a/b`.
+    static func join(_ a: String, _ b: String) -> String {
+        var a = Substring(a)
+        while a.count > 1, a.hasSuffix("/") { a = a.dropLast() }
+        return a.isEmpty ? b : a + "/" + b
+    }
+
+    /// mkdir -p (existing folders are fine; a file in the way is an error naming it).
+    static func makeFolders(_ path: String) throws {
+        if kind(path) == .folder { return }
+        let (parent, _) = splitPath(path)
+        if !parent.isEmpty && parent != "/" { try makeFolders(parent) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw IOError(path, "cannot create folder: \(errnoMessage())") }
+        if kind(path) != .folder { throw IOError(path, "is a file, not a folder") }
+    }
+
+    /// Whether the folder holds anything (besides . and ..).
+    static func isEmptyFolder(_ path: String) -> Bool {
+        guard let d = opendir(path) else { return false }
+        defer { closedir(d) }
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { return false }
+        }
+        return true
+    }
+
+    /// Deletes the folder `path` and everything in it (rm -r; symbolic links are removed, never
+    /// followed). Callers check first that it is a Zarr store.
+    static func removeTree(_ path: String) throws {
+        var st = stat()
+        if lstat(path, &st) != 0 { return }
+        if (st.st_mode & S_IFMT) != S_IFDIR {
+            if unlink(path) != 0 { throw IOError(path, "cannot delete: \(errnoMessage())") }
+            return
+        }
+        guard let d = opendir(path) else { throw IOError(path, "cannot list: \(errnoMessage())") }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(d)
+        for n in names { try removeTree(path + "/" + n) }
+        if rmdir(path) != 0 { throw IOError(path, "cannot delete folder: \(errnoMessage())") }
+    }
+
+    /// Whether the folder looks like a Zarr store or array (so that overwriting may delete it).
+    static func isZarrFolder(_ path: String) -> Bool {
+        [".zgroup", ".zattrs", ".zarray", "zarr.json"].contains { kind(join(path, $0)) == .file }
+    }
+
+    private static let counter = Atomic<Int>(0)
+
+    /// Writes one chunk file: to a temporary name in its folder, then renamed over the target, so a
+    /// reader never sees half a chunk. No fsync: a store has thousands of chunk files, and an fsync
+    /// each made writing a store of 1000 64 KiB chunks several times slower here; after a crash of
+    /// emsh every chunk is the old or the new one either way (only a power cut can lose recent
+    /// chunks, as with any unsynced write). Metadata files go through AtomicFile (with fsync).
+    /// Missing folders of the chunk key ("0/1/2") are made on demand.
+    static func writeChunk(_ bytes: [UInt8], to path: String) throws {
+        let (dir, base) = splitPath(path)
+        let n = counter.add(1, ordering: .relaxed).newValue
+        let tmp = (dir.isEmpty ? "" : dir + "/") + ".\(base).tmp-\(getpid())-\(n)"
+        var fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        if fd < 0 && errno == ENOENT && !dir.isEmpty {
+            try makeFolders(dir)
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        }
+        if fd < 0 { throw IOError(path, "cannot create chunk file: \(errnoMessage())") }
+        var ok = false
+        defer { if !ok { unlink(tmp) } }
+        do {
+            defer { close(fd) }
+            try bytes.withUnsafeBytes { buf in
+                var done = 0
+                while done < buf.count, let b = buf.baseAddress {
+                    let r = write(fd, b + done, buf.count - done)
+                    if r < 0 {
+                        if errno == EINTR { continue }
+                        throw IOError(path, "cannot write chunk: \(errnoMessage())")
+                    }
+                    done += r
+                }
+            }
+        }
+        if rename(tmp, path) != 0 { throw IOError(path, "cannot move the written chunk into place: \(errnoMessage())") }
+        ok = true
+    }
+
+    /// Deletes a chunk file (a chunk that became all fill value); a missing one is fine.
+    static func removeChunk(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw IOError(path, "cannot delete chunk: \(errnoMessage())") }
+    }
+
+    /// Writes a metadata file atomically (temporary name, fsync, rename).
+    static func writeMetadata(_ j: ZarrJSON, to path: String) throws {
+        try AtomicFile.write(bytes: Array((j.text() + "\n").utf8), to: path)
+    }
+
+    /// Reads and parses a metadata file; errors name it.
+    static func readJSON(_ path: String) throws -> ZarrJSON {
+        let bytes = try readWholeFile(path)
+        do {
+            return try ZarrJSON.parse(bytes)
+        } catch {
+            throw IOError(path, error.message)
+        }
+    }
+}
