@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // emsh: a shell and scripting language for serial-block-face EM volumes.
 // Floors, top to bottom (arrows point down only):
-//   emsh → Shell → Language, Commands → Runtime, VolumeIO, Learning → Kernels
+//   emsh → Shell → Language, Commands → Runtime, Blocks → VolumeIO, Learning → Kernels
 // The C libraries sit behind system-library shims that only VolumeIO, Learning and Shell import.
 import PackageDescription
 
@@ -32,12 +32,14 @@ let package = Package(
         .target(name: "VolumeIO", dependencies: ["Kernels", "CPNG", "CTIFF", "PNGCodec", "CZstd", "CBlosc"]),
         // Tensors, layers, U-Net, training and inference over OpenBLAS.
         .target(name: "Learning", dependencies: ["Kernels", "CBLAS"]),
+        // Volumes larger than memory: block grids, block tasks, in-process and Slurm execution.
+        .target(name: "Blocks", dependencies: ["Kernels", "VolumeIO", "Learning"]),
         // Values, the command declaration, argument coercion, errors.
         .target(name: "Runtime", dependencies: ["Kernels"], exclude: ["COMMANDS.md"]),
         // Lexer, parser, AST, diagnostics, interpreter.
         .target(name: "Language", dependencies: ["Runtime"]),
         // Every command, one file per topic, and the one registry list.
-        .target(name: "Commands", dependencies: ["Runtime", "Kernels", "VolumeIO", "Learning"]),
+        .target(name: "Commands", dependencies: ["Runtime", "Kernels", "VolumeIO", "Learning", "Blocks"]),
         // REPL, completion, journal, script runner, CLI.
         .target(name: "Shell", dependencies: ["Language", "Commands", "Runtime", "CReadline"]),
         .executableTarget(name: "emsh", dependencies: ["Shell"]),
@@ -55,5 +57,6 @@ let package = Package(
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Language", "Runtime", "Kernels"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "BlocksTests", dependencies: ["Blocks", "Kernels", "VolumeIO", "Learning"]),
     ]
 )

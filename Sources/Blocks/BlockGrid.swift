@@ -59,7 +59,7 @@ public enum BlockPlanner {
     /// `EMSH_BLOCK_BYTES` (default 512 MiB).
     public static var blockBudget: Int {
         let cap = getenvString("EMSH_BLOCK_BYTES").flatMap(parseByteCount) ?? 512 << 20
-        return max(1 << 20, min(cap, MemoryBudget.limit / 4 / inFlight))
+        return max(1 << 16, min(cap, MemoryBudget.limit / 4 / inFlight))
     }
 
     /// A block shape for a volume stored in `chunks`: whole chunks, grown along x, then y, then z

@@ -24,7 +24,7 @@ struct LabelBlocksTask: BlockTask {
             try dst.write(labels, at: box)
             var p = Partial()
             p["count"] = [Double(n)]
-            p["first"] = try firstVoxels(of: labels, count: n, origin: box.origin, global: global).map(Double.init)
+            p["first"] = try firstVoxels(of: labels, count: n, origin: box.origin, global: global).map { Double($0) }
             return p
         }
     }

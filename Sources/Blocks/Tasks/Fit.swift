@@ -16,9 +16,9 @@ struct FitMomentsTask: BlockTask {
             let box = grid.box(b)
             let m = try fitMoments(try src.read(box), origin: box.origin, global: global)
             var p = Partial()
-            p["ids"] = m.ids.map(Double.init)
+            p["ids"] = m.ids.map { Double($0) }
             p["sums"] = m.sums
-            p["border"] = m.border.map(Double.init)
+            p["border"] = m.border.map { Double($0) }
             return p
         }
     }
@@ -33,9 +33,9 @@ struct FitMomentsTask: BlockTask {
 
     static func partial(_ m: FitMoments) -> Partial {
         var p = Partial()
-        p["ids"] = m.ids.map(Double.init)
+        p["ids"] = m.ids.map { Double($0) }
         p["sums"] = m.sums
-        p["border"] = m.border.map(Double.init)
+        p["border"] = m.border.map { Double($0) }
         return p
     }
 }
@@ -62,7 +62,7 @@ struct FitSurfacesTask: BlockTask {
             let s = try fitSurfaces(try src.read(outer), core: box.relative(to: outer), origin: outer.origin,
                                     global: global, frames: frames)
             var p = Partial()
-            p["ids"] = s.ids.map(Double.init)
+            p["ids"] = s.ids.map { Double($0) }
             p["sums"] = s.sums
             return p
         }

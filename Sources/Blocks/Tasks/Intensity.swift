@@ -15,7 +15,7 @@ struct HistogramTask: BlockTask {
             let h = try histogram(try src.read(box))
             var p = Partial()
             p["z0"] = [Double(box.z.lowerBound)]
-            p["counts"] = h.perSlice.map(Double.init)
+            p["counts"] = h.perSlice.map { Double($0) }
             return p
         }
     }

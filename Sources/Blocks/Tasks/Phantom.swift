@@ -35,7 +35,7 @@ struct PhantomTask: BlockTask {
                 for i in 0..<lab.count where p[i] != last { last = p[i]; if last != 0 { present.insert(last) } }
             }
             var r = Partial()
-            r["present"] = present.sorted().map(Double.init)
+            r["present"] = present.sorted().map { Double($0) }
             return r
         }
     }
