@@ -41,7 +41,7 @@ let package = Package(
         // Every command, one file per topic, and the one registry list.
         .target(name: "Commands", dependencies: ["Runtime", "Kernels", "VolumeIO", "Learning", "Blocks"]),
         // REPL, completion, journal, script runner, CLI.
-        .target(name: "Shell", dependencies: ["Language", "Commands", "Runtime", "CReadline"]),
+        .target(name: "Shell", dependencies: ["Language", "Commands", "Runtime", "Blocks", "CReadline"]),
         .executableTarget(name: "emsh", dependencies: ["Shell"]),
 
         // Fuzzing: the targets as a library (replayed by a test), and a libFuzzer driver (scripts/fuzz).

@@ -1,3 +1,4 @@
+import Blocks
 import Runtime
 import Kernels
 
@@ -14,15 +15,22 @@ let dataCommands: [Command] = [
         bright (~232), so slice histograms have four peaks. Gaussian noise (σ 5). --drift d changes each slice's
         contrast and offset slowly along z (up to ±d·100 % contrast and ±d·100 grey levels) — `normalize` undoes
         it. The same seed gives the same volume, whatever the thread count.
+        --to FOLDER writes the four volumes as OME-Zarr stores (FOLDER/image.zarr, mask.zarr, labels.zarr,
+        contour.zarr; zstd chunks of --chunks [z, y, x], default 16×256×256) slab by slab, so a phantom larger
+        than memory can be made for tests and benchmarks; the record then holds chunked volumes.
         """,
         options: [
             .option("size", .numbers(3), "[z, y, x] in voxels", default: .list([.number(24), .number(256), .number(256)])),
             .option("seed", .int, "random seed (≥ 0)", default: .number(1)),
             .option("drift", .number, "slice-to-slice intensity drift, 0…0.5", default: .number(0)),
+            .option("to", .string, "write OME-Zarr stores into this folder instead of memory"),
+            .option("chunks", .numbers(3), "with --to: chunk shape [z, y, x]", default: .list([.number(16), .number(256), .number(256)])),
         ],
         examples: [
             Example("p = phantom --size [8, 64, 64] --seed 2; print $p.labels", "a small phantom and its objects", expect: "labels"),
             Example("p = phantom --size [4, 64, 64] --drift 0.1; peaks $p.image --per-slice", "drifting peaks to normalise", expect: "p1"),
+            Example("p = phantom --size [8, 128, 128] --to /tmp/emsh-example-phantom --chunks [4, 64, 64]; print $p.labels",
+                    "a phantom written as OME-Zarr stores, chunk by chunk", expect: "zarr"),
         ],
         run: { args, _ in
             let s = try args.numbers("size")
@@ -33,7 +41,24 @@ let dataCommands: [Command] = [
             guard seed >= 0 else { throw args.error("seed", "seed must be ≥ 0, got \(seed)") }
             let drift = try args.number("drift")
             guard drift >= 0, drift <= 0.5 else { throw args.error("drift", "drift must be between 0 and 0.5, got \(formatNumber(drift))") }
-            let p = try kernelCall(args) { try phantom(size: Shape(z: Int(s[0]), y: Int(s[1]), x: Int(s[2])), seed: UInt64(seed), drift: drift) }
+            let size = Shape(z: Int(s[0]), y: Int(s[1]), x: Int(s[2]))
+            if args.has("to") {
+                let c = try args.numbers("chunks")
+                guard c.count == 3, c.allSatisfy({ $0 >= 1 && $0 <= 65536 && $0.rounded() == $0 }) else {
+                    throw args.error("chunks", "chunks must be three integers [z, y, x] from 1 to 65536")
+                }
+                var folder = expandHome(try args.string("to"))
+                if !folder.hasPrefix("/") { folder = (currentDirectory() ?? ".") + "/" + folder }
+                let p = try blockCall(args) {
+                    try Blockwise.phantom(size: size, seed: UInt64(seed), drift: drift, folder: folder,
+                                          chunks: Shape(z: Int(c[0]), y: Int(c[1]), x: Int(c[2])))
+                }
+                return .record(Record([
+                    ("image", .object(ChunkedValue(p.image))), ("mask", .object(ChunkedValue(p.mask))),
+                    ("labels", .object(ChunkedValue(p.labels))), ("contour", .object(ChunkedValue(p.contour))),
+                ]))
+            }
+            let p = try kernelCall(args) { try phantom(size: size, seed: UInt64(seed), drift: drift) }
             return .record(Record([
                 ("image", .volume(p.image)), ("mask", .volume(p.mask)),
                 ("labels", .volume(p.labels)), ("contour", .volume(p.contour)),

@@ -1,3 +1,4 @@
+import Blocks
 import Runtime
 import Kernels
 
@@ -49,7 +50,7 @@ let evaluationCommands: [Command] = [
         with the input's spacing.
         """,
         positionals: [
-            .positional("prob", .volume, "the volume (usually probabilities)"),
+            .positional("prob", .lazy(.volume), "the volume (usually probabilities; a chunked one runs block by block)"),
             .positional("t", .number, "the threshold"),
         ],
         examples: [
@@ -59,6 +60,7 @@ let evaluationCommands: [Command] = [
         run: { args, _ in
             let t = try args.number("t")
             guard t.isFinite else { throw args.error("t", "the threshold must be a finite number") }
+            if let c = args.chunked("prob") { return .object(ChunkedValue(try blockCall(args) { try Blockwise.threshold(c, t) })) }
             return .volume(try threshold(try args.volume("prob"), t))
         }
     ),

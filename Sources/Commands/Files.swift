@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import Blocks
 import Kernels
 import Learning
 import Runtime
@@ -20,7 +24,12 @@ let fileCommands: [Command] = [
         --z a:b decodes only slices a..b-1 (negative counts from the end). --mask turns non-zero voxels
         into 1 (a mask); PNG slices that hold only 0 and 1 load as a mask anyway. --spacing [x, y, z] sets the voxel spacing in nm (overriding the file's).
         `load FILE.csv` reads a table (numeric columns where every cell is a number);
-        `load FILE.emodel` reads a trained model. A corrupt or truncated file, slices of different
+        `load FILE.emodel` reads a trained model. `load STORE.zarr` opens an OME-Zarr store (NGFF 0.4 on Zarr v2,
+        or 0.5 on Zarr v3; raw, zlib, gzip, zstd or blosc chunks) as a chunked volume: nothing is read until a
+        command needs voxels. `histogram`, `peaks`, `normalize`, `threshold`, `infer`, `components`, `fit`,
+        `stats` and `save` run on it block by block, whatever its size; `slices` and `crop` read a part into
+        memory; other commands read it whole when it fits under the memory limit. --level N picks a scale of a
+        multiscale store; --z a:b reads those slices into memory. A corrupt or truncated file, slices of different
         sizes or a pattern that matches nothing is an error naming the file; sizes are checked against
         the memory limit (EMSH_MAX_MEMORY) before anything is allocated.
         """,
@@ -29,8 +38,11 @@ let fileCommands: [Command] = [
             .flag("mask", "non-zero voxels become 1 (a mask)"),
             .option("spacing", .numbers(3), "voxel spacing [x, y, z] in nm"),
             .option("z", .range, "only these slices, a:b (b excluded)"),
+            .option("level", .int, "OME-Zarr: the scale level (0 = full resolution)", default: .number(0)),
         ],
         examples: [
+            Example("p = phantom --size [4, 64, 64]; save $p.image /tmp/emsh-example-load.zarr --chunks [2, 32, 32]; v = load /tmp/emsh-example-load.zarr; print $v",
+                    "an OME-Zarr store loads as a chunked volume: nothing is read until a command needs it", expect: "not loaded"),
             Example("p = phantom --size [4, 32, 32]; save $p.image /tmp/emsh-example-load.tif; v = load /tmp/emsh-example-load.tif --z 1:3; info $v",
                     "save a volume as TIFF and load two of its slices back", expect: "2×32×32"),
             Example("p = phantom --size [4, 32, 32]; save $p.mask /tmp/emsh-example-mask_%03d.png; m = load \"/tmp/emsh-example-mask_*.png\" --mask --spacing [7.5, 7.5, 50]; info $m",
@@ -63,7 +75,21 @@ let fileCommands: [Command] = [
             default:
                 break
             }
-            let paths = try io { try expandPattern(expandHome(pattern), relativeTo: cwd) }
+            let expanded = expandHome(pattern)
+            if isZarrStore(expanded, cwd: cwd) {
+                let path = expanded.hasPrefix("/") ? expanded : cwd + "/" + expanded
+                let level = try args.int("level")
+                guard level >= 0 else { throw args.error("level", "the level must be ≥ 0, got \(level)") }
+                let c = try io { try ChunkedVolume.open(path, level: level) }
+                for note in c.array.notes { host.warn(note) }
+                if args.flag("mask") { throw args.error("mask", "--mask reads a whole volume; give the store to components or fit, which take non-zero voxels as foreground") }
+                if args.has("z") {
+                    let z = try args.range("z", count: c.shape.z)
+                    return .volume(try io { try c.read(Box(z: z, y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+                }
+                return .object(ChunkedValue(c))
+            }
+            let paths = try io { try expandPattern(expanded, relativeTo: cwd) }
             var z: Range<Int>?
             if args.has("z") {
                 let count = try io { try sliceCount(paths) }
@@ -96,14 +122,21 @@ let fileCommands: [Command] = [
         (bin, value, count over all slices) or `.svg`; `fscore` results: `.svg` (the same plots as `plot`). Every save goes to a temporary name and is
         renamed into place, so a failed save leaves any existing file untouched. Returns the path (a list
         of paths for a PNG sequence).
+        `.zarr` writes an OME-Zarr store (NGFF 0.4, Zarr v2) that Python's zarr, ome-zarr, napari and
+        neuroglancer read with its spacing: chunks of --chunks [z, y, x] (default 16×256×256, or the chunks of
+        the store it copies), compressed with --compress zstd (default), zlib, gzip, blosc or none, and with
+        --pyramid N also N−1 downsampled levels (2× in y and x each). Chunked volumes are copied block by
+        block; the store is written as PATH.partial and renamed when complete.
         """,
         positionals: [
             .positional("value", .any, "what to save: volume, table, model, histogram or fscore record"),
             .positional("path", .string, "the file to write; its extension picks the format"),
         ],
         options: [
-            .option("compress", .choice(TIFFCompression.allCases.map(\.rawValue)), "TIFF compression", default: .string("none")),
+            .option("compress", .choice(saveCompressions), "TIFF: none|lzw|deflate|packbits; Zarr: zstd|zlib|gzip|blosc|none"),
             .option("tile", .int, "TIFF: write N×N tiles instead of strips"),
+            .option("chunks", .numbers(3), "Zarr: chunk shape [z, y, x]"),
+            .option("pyramid", .int, "Zarr: number of scale levels (1 = full resolution only)", default: .number(1)),
         ],
         examples: [
             Example("p = phantom --size [4, 32, 32]; save $p.image /tmp/emsh-example-save.tif --compress deflate",
@@ -112,7 +145,7 @@ let fileCommands: [Command] = [
                     "one PNG per slice", expect: "emsh-example-labels_002.png"),
         ],
         run: { args, _ in
-            guard let value = args["value"] else { throw args.error("value", "nothing to save (nil)") }
+            guard let given = args["value"] else { throw args.error("value", "nothing to save (nil)") }
             let path = expandHome(try args.string("path"))
             func io<T>(_ body: () throws -> T) throws -> T {
                 do { return try body() } catch let e as IOError {
@@ -120,13 +153,22 @@ let fileCommands: [Command] = [
                 }
             }
             let ext = fileExtensionOf(path)
+            if ext == "zarr" {
+                return try saveZarr(args, given, path: path)
+            }
+            // A chunked volume saved as TIFF or PNG is read whole (when it fits).
+            var value = given
+            if case .object(let o) = given, let c = o as? ChunkedValue { value = .volume(try c.load()) }
             func wrong(_ what: String) -> EmshError {
                 args.error("path", ext.isEmpty ? "\(path) has no extension to choose a format by (\(what))"
                                                 : "cannot save a \(value.typeName) as .\(ext) (\(what))")
             }
             switch (value, ext) {
             case (.volume(let v), "tif"), (.volume(let v), "tiff"):
-                let compression = TIFFCompression(rawValue: try args.string("compress")) ?? .none
+                let name = args.has("compress") ? try args.string("compress") : "none"
+                guard let compression = TIFFCompression(rawValue: name) else {
+                    throw args.error("compress", "TIFF compression is none, lzw, deflate or packbits, not \(name)")
+                }
                 var layout = TIFFLayout.strips
                 if args.has("tile") {
                     let n = try args.int("tile")
@@ -139,7 +181,7 @@ let fileCommands: [Command] = [
                 let written = try io { try VolumeIO.saveVolume(v, path: path) }
                 return written.count == 1 ? .string(written[0]) : .list(written.map { .string($0) })
             case (.volume, _):
-                throw wrong("volumes save as .tif or .png")
+                throw wrong("volumes save as .tif, .png or .zarr")
             case (.table(let t), "csv"):
                 try io { try CSV.write(t, to: path) }
                 return .string(path)
@@ -172,11 +214,57 @@ let fileCommands: [Command] = [
                 try io { try AtomicFile.write(bytes: m.model.encode(), to: path) }
                 return .string(path)
             default:
-                throw wrong("volumes: .tif/.png, tables: .csv, models: .emodel, histograms: .csv/.svg, fscore results: .svg")
+                throw wrong("volumes: .tif/.png/.zarr, tables: .csv, models: .emodel, histograms: .csv/.svg, fscore results: .svg")
             }
         }
     ),
 ]
+
+/// The compressions `save --compress` takes: TIFF's and Zarr's.
+let saveCompressions = ["none", "lzw", "deflate", "packbits", "zstd", "zlib", "gzip", "blosc"]
+
+/// `save VALUE PATH.zarr`: an in-memory volume written chunk by chunk, a chunked one copied block by block.
+private func saveZarr(_ args: Arguments, _ value: Value, path: String) throws -> Value {
+    var chunks: Shape?
+    if args.has("chunks") {
+        let c = try args.numbers("chunks")
+        guard c.count == 3, c.allSatisfy({ $0 >= 1 && $0 <= 65536 && $0.rounded() == $0 }) else {
+            throw args.error("chunks", "chunks must be three integers [z, y, x] from 1 to 65536")
+        }
+        chunks = Shape(z: Int(c[0]), y: Int(c[1]), x: Int(c[2]))
+    }
+    let codec: ZarrCodec
+    switch args.has("compress") ? try args.string("compress") : "zstd" {
+    case "zstd": codec = .zstd(level: 3)
+    case "zlib": codec = .zlib(level: 5)
+    case "gzip": codec = .gzip(level: 5)
+    case "blosc": codec = .blosc(cname: "lz4", level: 5, shuffle: 1)
+    case "none": codec = .raw
+    case let other: throw args.error("compress", "Zarr compression is zstd, zlib, gzip, blosc or none, not \(other)")
+    }
+    let levels = try args.int("pyramid")
+    guard levels >= 1, levels <= 16 else { throw args.error("pyramid", "pyramid must be 1…16 levels, got \(levels)") }
+    let full = path.hasPrefix("/") ? path : (currentDirectory() ?? ".") + "/" + path
+    switch value {
+    case .volume(let v):
+        try blockCall(args) { try Blockwise.save(v, to: full, chunks: chunks, codec: codec, pyramid: levels) }
+    case .object(let o) where o is ChunkedValue:
+        guard let c = o as? ChunkedValue else { break }
+        try blockCall(args) { try Blockwise.save(c.volume, to: full, chunks: chunks, codec: codec, pyramid: levels) }
+    default:
+        throw args.error("path", "only volumes save as .zarr")
+    }
+    return .string(path)
+}
+
+/// Whether `path` names an OME-Zarr store or a Zarr array: a `.zarr` name, or a folder holding Zarr metadata.
+func isZarrStore(_ path: String, cwd: String) -> Bool {
+    var p = path
+    while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
+    if fileExtensionOf(p) == "zarr" { return true }
+    let full = p.hasPrefix("/") ? p : cwd + "/" + p
+    return [".zgroup", ".zarray", "zarr.json"].contains { access(full + "/" + $0, F_OK) == 0 }
+}
 
 /// Lower-cased extension of the last path component ("" when none).
 /// Throws unless `path` ends in `.ext` (any case): the files `plot` and `overlay` write have one format.

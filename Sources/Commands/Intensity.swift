@@ -1,3 +1,4 @@
+import Blocks
 import Runtime
 import Kernels
 
@@ -10,13 +11,21 @@ let intensityCommands: [Command] = [
         their minimum and maximum (of the whole volume, or of slice K with --z); NaN is not counted.
         `show` draws it, `plot` writes it as SVG, `peaks` finds its two main peaks.
         """,
-        positionals: [.positional("vol", .volume, "the volume")],
+        positionals: [.positional("vol", .lazy(.volume), "the volume (a chunked u8 one is counted block by block)")],
         options: [.option("z", .int, "only this slice (negatives count from the end)")],
         examples: [
             Example("p = phantom --size [4, 64, 64]; h = histogram $p.image; print (peaks $h)", "the histogram of the phantom, and its peaks"),
             Example("p = phantom --size [4, 64, 64]; histogram $p.image --z -1", "the last slice only", expect: "histogram"),
         ],
         run: { args, _ in
+            if let c = args.chunked("vol") {
+                guard args.has("z") else { return .histogram(try blockCall(args) { try Blockwise.histogram(c) }) }
+                let z = try args.int("z")
+                guard z >= -c.shape.z, z < c.shape.z else { throw args.error("z", "slice \(z) is outside 0:\(c.shape.z)") }
+                let k = z < 0 ? c.shape.z + z : z
+                let slice = try blockCall(args) { try c.read(Box(z: k..<(k + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) }
+                return .histogram(try kernelCall(args) { try histogram(slice) })
+            }
             let v = try args.volume("vol")
             let z = args.has("z") ? try args.int("z") : nil
             return .histogram(try kernelCall(args) { try histogram(v, z: z) })
@@ -35,7 +44,7 @@ let intensityCommands: [Command] = [
         --per-slice returns a table with columns z, p1, p2, … (nan where detection failed) instead.
         Given a volume, its histogram is taken first.
         """,
-        positionals: [.positional("hist", .either([.histogram, .volume]), "a histogram (or a volume)")],
+        positionals: [.positional("hist", .either([.histogram, .lazy(.volume)]), "a histogram (or a volume)")],
         options: [
             .option("count", .int, "how many peaks (1…16)", default: .number(2)),
             .flag("per-slice", "return a table, one row per slice"),
@@ -49,7 +58,9 @@ let intensityCommands: [Command] = [
             switch args["hist"] {
             case .histogram(let x)?: h = x
             case .volume(let v)?: h = try kernelCall(args) { try histogram(v) }
-            default: throw args.error("hist", "expected a histogram or a volume")
+            default:
+                guard let c = args.chunked("hist") else { throw args.error("hist", "expected a histogram or a volume") }
+                h = try blockCall(args) { try Blockwise.histogram(c) }
             }
             let count = try args.int("count")
             guard count >= 1, count <= 16 else { throw args.error("count", "count must be between 1 and 16, got \(count)") }
@@ -81,7 +92,7 @@ let intensityCommands: [Command] = [
         plain rounding would shift a slice by up to half a level) — --no-dither rounds to the nearest level
         instead. u16 and f32 give f32. The thesis's reference was [162.99, 187.51].
         """,
-        positionals: [.positional("vol", .volume, "the volume (u8, u16 or f32)")],
+        positionals: [.positional("vol", .lazy(.volume), "the volume (u8, u16 or f32; a chunked one runs slab by slab)")],
         options: [
             .option("to", .numbers(2), "the reference peaks [P1, P2]", default: .list([.number(162.99), .number(187.51)])),
             .option("peaks", .list, "[p1, p2] for every slice, or one pair (or nil) per slice"),
@@ -93,10 +104,11 @@ let intensityCommands: [Command] = [
             Example("p = phantom --size [4, 64, 64]; normalize $p.image --to [150, 200] --peaks [160, 190]", "one pair for every slice", expect: "u8"),
         ],
         run: { args, _ in
-            let v = try args.volume("vol")
+            let chunked = args.chunked("vol")
+            let v = chunked == nil ? try args.volume("vol") : nil
             let to = try args.numbers("to")
             guard to.count == 2 else { throw args.error("to", "expected [P1, P2]") }
-            let nz = v.shape.z
+            let nz = chunked?.shape.z ?? v?.shape.z ?? 0
             var given: [(Double, Double)?] = Array(repeating: nil, count: nz)
             func pair(_ x: Value) -> (Double, Double)? {
                 if case .list(let l) = x, l.count == 2, case .number(let a) = l[0], case .number(let b) = l[1] { return (a, b) }
@@ -116,7 +128,9 @@ let intensityCommands: [Command] = [
                 }
             }
             if given.contains(where: { $0 == nil }) {
-                let found = try kernelCall(args) { try peaks(try histogram(v), count: 2) }
+                let h = try chunked.map { c in try blockCall(args) { try Blockwise.histogram(c) } }
+                    ?? kernelCall(args) { try histogram(v!) }
+                let found = try kernelCall(args) { try peaks(h, count: 2) }
                 var missing: [Int] = []
                 for z in 0..<nz where given[z] == nil {
                     if let p = found.perSlice[z] { given[z] = (p[0], p[1]) } else { missing.append(z) }
@@ -128,7 +142,12 @@ let intensityCommands: [Command] = [
             var pairs = given.map { $0 ?? (0, 0) }
             if let pv = args["peaks"], let one = pair(pv) { pairs = [one] }  // errors then name no slice
             let dither = !args.flag("no-dither")
-            return .volume(try kernelCall(args) { try normalize(v, to: (to[0], to[1]), peaks: pairs, dither: dither) })
+            if let c = chunked {
+                return .object(ChunkedValue(try blockCall(args) {
+                    try kernelCall(args) { try Blockwise.normalize(c, to: (to[0], to[1]), peaks: pairs, dither: dither) }
+                }))
+            }
+            return .volume(try kernelCall(args) { try normalize(v!, to: (to[0], to[1]), peaks: pairs, dither: dither) })
         }
     ),
 ]

@@ -1,3 +1,4 @@
+import Blocks
 import Runtime
 import Kernels
 import Learning
@@ -145,7 +146,7 @@ let learningCommands: [Command] = [
         """,
         positionals: [
             .positional("model", .either([.model, .listOf(.model)]), "a model or a list of models (ensemble)"),
-            .positional("images", .volume, "the images to predict"),
+            .positional("images", .lazy(.volume), "the images to predict (a chunked volume runs slab by slab)"),
         ],
         options: [
             .option("tta", .choice(["1", "8"]), "test-time augmentation: 8 rotations/flips averaged", default: .string("1")),
@@ -166,9 +167,14 @@ let learningCommands: [Command] = [
             default: break
             }
             guard !models.isEmpty else { throw args.error("model", "expected a model or a list of models") }
+            let tile = try args.int("tile"), overlap = try args.int("overlap"), tta = Int(try args.string("tta")) ?? 1
+            if let c = args.chunked("images") {
+                return .object(ChunkedValue(try blockCall(args) {
+                    try Blockwise.infer(models: models, c, tile: tile, overlap: overlap, tta: tta)
+                }))
+            }
             let v = try args.volume("images")
-            return .volume(try infer(models: models, volume: v, tile: try args.int("tile"), overlap: try args.int("overlap"),
-                                     tta: Int(try args.string("tta")) ?? 1))
+            return .volume(try infer(models: models, volume: v, tile: tile, overlap: overlap, tta: tta))
         }
     ),
 ]

@@ -1,3 +1,4 @@
+import Blocks
 import Runtime
 import Kernels
 import VolumeIO
@@ -12,7 +13,7 @@ let objectCommands: [Command] = [
         ids unique across slices. Ids are u32, 1, 2, … in scan order (z, y, x of each object's first voxel) —
         the same numbering as scipy.ndimage.label. Keeps the spacing.
         """,
-        positionals: [.positional("mask", .mask, "the mask")],
+        positionals: [.positional("mask", .lazy(.mask), "the mask (a chunked one is labelled block by block)")],
         options: [
             .option("conn", .choice(["6", "18", "26"]), "connectivity", default: .string("26")),
             .flag("2d", "label every slice on its own"),
@@ -23,6 +24,9 @@ let objectCommands: [Command] = [
         ],
         run: { args, _ in
             let conn = Int(try args.string("conn")) ?? 26
+            if let c = args.chunked("mask") {
+                return .object(ChunkedValue(try blockCall(args) { try Blockwise.components(c, connectivity: conn, twoD: args.flag("2d")).labels }))
+            }
             return .volume(try components(try args.volume("mask"), connectivity: conn, twoD: args.flag("2d")).labels)
         }
     ),
@@ -91,7 +95,7 @@ let objectCommands: [Command] = [
         border (1 when the object touches the volume's edge; z faces only for more than one slice).
         --exclude-border drops those.
         """,
-        positionals: [.positional("labels", .labels, "the label map")],
+        positionals: [.positional("labels", .lazy(.labels), "the label map (a chunked one is summed block by block)")],
         options: [
             .option("axis", .numbers(3), "reference direction [x, y, z]", default: .list([.number(1), .number(0), .number(0)])),
             .flag("exclude-border", "drop objects touching the volume's edge"),
@@ -106,6 +110,9 @@ let objectCommands: [Command] = [
             guard a.contains(where: { $0 != 0 }), a.allSatisfy(\.isFinite) else {
                 throw args.error("axis", "the axis must be a non-zero vector")
             }
+            if let c = args.chunked("labels") {
+                return .table(try blockCall(args) { try Blockwise.fit(c, axis: (a[0], a[1], a[2]), excludeBorder: args.flag("exclude-border")) })
+            }
             return .table(try fit(try args.volume("labels"), axis: (a[0], a[1], a[2]), excludeBorder: args.flag("exclude-border")))
         }
     ),
@@ -118,7 +125,7 @@ let objectCommands: [Command] = [
         (the block's volume in µm³) and is nil without it. Returns a record: count, mean_volume_um3,
         total_volume_um3, volume_fraction_pct, the same prefixed border_ and interior_, and block_volume_um3.
         """,
-        positionals: [.positional("value", .either([.labels, .table]), "a label map or a fit table")],
+        positionals: [.positional("value", .either([.lazy(.labels), .table]), "a label map or a fit table")],
         options: [.option("block-um3", .number, "a table's block volume in µm³ (for the fraction)")],
         examples: [
             Example("p = phantom --size [8, 96, 96]; stats $p.labels", "the phantom's volume fraction", expect: "volume_fraction_pct"),
@@ -128,6 +135,9 @@ let objectCommands: [Command] = [
             let s: ObjectStats
             switch args["value"] {
             case .volume(let v)?: s = try stats(v)
+            case .object?:
+                guard let c = args.chunked("value") else { throw args.error("value", "expected labels or a fit table") }
+                s = try blockCall(args) { try Blockwise.stats(c) }
             case .table(let t)?:
                 var block: Double?
                 if args.has("block-um3") {

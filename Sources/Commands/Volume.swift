@@ -1,3 +1,4 @@
+import Blocks
 import Runtime
 import Kernels
 
@@ -10,7 +11,7 @@ let volumeCommands: [Command] = [
         negative values count from the end, as in Python). Axes not given are kept whole. The voxel type,
         kind (image, mask, labels) and spacing are kept.
         """,
-        positionals: [.positional("vol", .volume, "the volume to crop")],
+        positionals: [.positional("vol", .lazy(.volume), "the volume to crop (a chunked one: only the box is read)")],
         options: [
             .option("z", .range, "slices to keep, a:b"),
             .option("y", .range, "rows to keep, a:b"),
@@ -21,6 +22,12 @@ let volumeCommands: [Command] = [
             Example("p = phantom --size [4, 32, 32]; crop $p.labels --z -2:", "the last two slices of the labels", expect: "2×32×32"),
         ],
         run: { args, _ in
+            if let c = args.chunked("vol") {
+                let box = Box(z: args.has("z") ? try args.range("z", count: c.shape.z) : 0..<c.shape.z,
+                              y: args.has("y") ? try args.range("y", count: c.shape.y) : 0..<c.shape.y,
+                              x: args.has("x") ? try args.range("x", count: c.shape.x) : 0..<c.shape.x)
+                return .volume(try blockCall(args) { try c.read(box) })
+            }
             let v = try args.volume("vol")
             let z = args.has("z") ? try args.range("z", count: v.shape.z) : nil
             let y = args.has("y") ? try args.range("y", count: v.shape.y) : nil
@@ -36,7 +43,7 @@ let volumeCommands: [Command] = [
         Type, kind and spacing are kept.
         """,
         positionals: [
-            .positional("vol", .volume, "the volume"),
+            .positional("vol", .lazy(.volume), "the volume (a chunked one: only these slices are read)"),
             .positional("range", .range, "the slices to keep, a:b (end exclusive)"),
         ],
         examples: [
@@ -44,6 +51,10 @@ let volumeCommands: [Command] = [
             Example("p = phantom --size [6, 32, 32]; slices $p.image -1:", "the last slice", expect: "1×32×32"),
         ],
         run: { args, _ in
+            if let c = args.chunked("vol") {
+                let r = try args.range("range", count: c.shape.z)
+                return .volume(try blockCall(args) { try c.read(Box(z: r, y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+            }
             let v = try args.volume("vol")
             let r = try args.range("range", count: v.shape.z)
             return .volume(try kernelCall(args) { try crop(v, z: r) })

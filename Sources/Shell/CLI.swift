@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import Blocks
 import Runtime
 import Kernels
 
@@ -11,6 +12,8 @@ enum Invocation: Equatable {
     case script(path: String, args: [String])
     case code(String, args: [String])
     case replay(path: String, verify: Bool)
+    /// One Slurm array task of a block-wise job.
+    case worker(folder: String, task: Int?)
     case version
     case help
 }
@@ -28,14 +31,31 @@ public enum CLI {
            emsh -c CODE [ARG...]          runs CODE
            emsh --replay FILE [--verify]  re-runs a recorded session; --verify checks every result
            emsh --version | --help
+    before any of these:
+           --on local|slurm               where block-wise commands on chunked (OME-Zarr) volumes run:
+                                          threads in this process (default) or a Slurm job array
+           --resume                       keep the finished blocks of an earlier run of the same steps
+    internal: emsh worker JOBFOLDER [TASK]  runs one array task of a block-wise job (Slurm's entry point)
 
     environment: EMSH_HOME (history and recorded sessions; default ~/.local/share/emsh),
-                 EMSH_THREADS (worker threads; default all cores), EMSH_STDLIB (the stdlib folder)
+                 EMSH_THREADS (worker threads; default all cores), EMSH_STDLIB (the stdlib folder),
+                 EMSH_MAX_MEMORY (the memory ceiling, e.g. 8G), EMSH_WORK (block-wise results; default
+                 ./emsh-work, on a file system every node sees), EMSH_EXECUTOR (local|slurm), EMSH_RESUME=1,
+                 EMSH_SLURM_PARTITION, EMSH_SLURM_TIME, EMSH_SLURM_MEM, EMSH_SLURM_CPUS, EMSH_SLURM_ARGS
     exit status: 0 success, 1 a script or runtime error, 2 a usage error
     """
 
     /// Parses the arguments after the program name.
     static func parse(_ args: [String], stdinIsTerminal: Bool) throws -> Invocation {
+        if args.first == "worker", args.count >= 2, !Env.isFile("worker") || Env.isFile(args[1] + "/task.json") {
+            guard args.count <= 3 else { throw UsageError(message: "worker takes a job folder and an optional task index") }
+            var task: Int?
+            if args.count == 3 {
+                guard let t = Int(args[2]), t >= 0 else { throw UsageError(message: "worker: the task index must be a whole number ≥ 0") }
+                task = t
+            }
+            return .worker(folder: args[1], task: task)
+        }
         var replayPath: String?
         var verify = false
         var i = 0
@@ -68,7 +88,7 @@ public enum CLI {
                 return .stdinScript
             default:
                 if a.hasPrefix("-") {
-                    let known = ["--version", "--help", "--replay", "--verify", "-c"]
+                    let known = ["--version", "--help", "--replay", "--verify", "-c", "--on", "--resume"]
                     let hint = closest(to: a, in: known).map { " (did you mean \($0)?)" } ?? ""
                     throw UsageError(message: "unknown option '\(a)'\(hint)")
                 }
@@ -84,16 +104,45 @@ public enum CLI {
     }
 
     /// Runs emsh with the process's arguments (without the program name); returns the exit status.
+    /// Takes `--on local|slurm` and `--resume` off the front of the arguments and applies them.
+    static func takeExecutionOptions(_ args: [String]) throws -> [String] {
+        var rest = args[...]
+        while let a = rest.first {
+            if a == "--resume" {
+                Execution.resume = true
+                rest = rest.dropFirst()
+            } else if a == "--on" {
+                guard rest.count >= 2, let kind = ExecutorKind(rawValue: rest[rest.startIndex + 1]) else {
+                    throw UsageError(message: "--on takes local or slurm")
+                }
+                Execution.kind = kind
+                rest = rest.dropFirst(2)
+            } else {
+                break
+            }
+        }
+        return Array(rest)
+    }
+
     public static func main(_ args: [String]) -> Int32 {
         let invocation: Invocation
         do {
-            invocation = try parse(args, stdinIsTerminal: isatty(0) == 1)
+            invocation = try parse(try takeExecutionOptions(args), stdinIsTerminal: isatty(0) == 1)
         } catch {
             Output.err("emsh: \(error)\nusage: emsh [FILE.ems [ARG...] | -c CODE [ARG...] | --replay FILE [--verify]] (see emsh --help)\n")
             return 2
         }
         configureThreads()
         switch invocation {
+        case .worker(let folder, let task):
+            do {
+                try Worker.run(folder: folder, task: task)
+                return 0
+            } catch {
+                Output.err("emsh worker: \(error)\n")
+                Output.flush()
+                return 1
+            }
         case .version:
             Output.out("emsh \(emshVersion)\n")
             Output.flush()
