@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // emsh: a shell and scripting language for serial-block-face EM volumes.
 // Floors, top to bottom (arrows point down only):
-//   emsh → Shell → Language, Commands → Runtime, VolumeIO, Learning → Kernels
+//   emsh → Shell → Language, Commands → Runtime, VolumeIO, Learning, Blocks → Kernels
 // The C libraries sit behind system-library shims that only VolumeIO, Learning and Shell import.
 import PackageDescription
 
@@ -38,6 +38,8 @@ let package = Package(
         // REPL, completion, journal, script runner, CLI.
         .target(name: "Shell", dependencies: ["Language", "Commands", "Runtime", "CReadline"]),
         .executableTarget(name: "emsh", dependencies: ["Shell"]),
+        // Block-wise execution: subprocesses and the Slurm job-array executor.
+        .target(name: "Blocks", dependencies: ["Kernels"]),
 
         // Fuzzing: the targets as a library (replayed by a test), and a libFuzzer driver (scripts/fuzz).
         .target(name: "CFuzzer"),
@@ -52,5 +54,6 @@ let package = Package(
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Language", "Runtime", "Kernels"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "BlocksTests", dependencies: ["Blocks"]),
     ]
 )
