@@ -91,12 +91,11 @@ public enum Execution {
         try Cancellation.check()
     }
 
-    struct SlurmExecutor { func run(jobFolder: String, taskCount: Int, command: [String], isDone: (Int) -> Bool, progress: (Int, Int) -> Void) throws {} } // TEMP-SLURM
     static func runOnSlurm(job: JobFolder, blocks: Int, perTask: Int, label: String) throws {
         let tasks = (blocks + perTask - 1) / perTask
         let progress = Progress(label: label + " (slurm)", total: tasks)
         defer { progress.finish() }
-        throw BlockError("TEMP-SLURM"); let executor = SlurmExecutor()
+        let executor = SlurmExecutor()
         try executor.run(jobFolder: job.path, taskCount: tasks, command: [workerProgram, "worker", job.path],
                          isDone: { t in (t * perTask..<min(blocks, (t + 1) * perTask)).allSatisfy { job.isDone($0) } },
                          progress: { done, _ in progress.set(done) })

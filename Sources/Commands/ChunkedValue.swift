@@ -85,5 +85,7 @@ func blockCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
         throw args.failure(e.description)
     } catch let e as IOError {
         throw args.failure(e.description, kind: .io)
+    } catch let e as SlurmError {
+        throw args.failure(e.description)
     }
 }

@@ -1,0 +1,303 @@
+import Foundation
+import Testing
+import Synchronization
+@testable import Blocks
+import Kernels
+
+// The executor against the REAL one-node cluster of scripts/slurm-local (CI starts it through scripts/setup).
+// Without a cluster the tests are skipped with a printed reason, except under CI=true, where they fail.
+// Serialized: the cluster has 2 CPUs, and the timings below assume the tests do not compete for them.
+
+/// A fresh folder under /tmp (a real cluster would need a shared file system; this one is the same host).
+func temporaryFolder(_ name: String) throws -> String {
+    let path = NSTemporaryDirectory() + "emsh-blocks-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return (path as NSString).standardizingPath
+}
+
+/// The repository root (this file is Tests/BlocksTests/SlurmExecutorTests.swift).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// True when a cluster answers (starting the local one if needed); otherwise prints why and returns false,
+/// recording a failure when CI=true.
+func clusterReady() -> Bool {
+    if SlurmExecutor.isAvailable() { return true }
+    let script = repositoryRoot + "/scripts/slurm-local"
+    var reason = "no Slurm cluster answers sinfo"
+    if FileManager.default.isExecutableFile(atPath: "/usr/bin/sbatch"), FileManager.default.fileExists(atPath: script) {
+        if let r = try? runSubprocess(["bash", script, "start"], timeout: 90) {
+            if SlurmExecutor.isAvailable() { return true }
+            reason += "; scripts/slurm-local start said: \(r.stderr.suffix(2000))"
+        }
+    } else {
+        reason += " and Slurm is not installed (scripts/setup installs it)"
+    }
+    if ProcessInfo.processInfo.environment["CI"] == "true" {
+        Issue.record("CI=true requires the Slurm cluster: \(reason)")
+    } else {
+        print("skipped: \(reason)")
+    }
+    return false
+}
+
+/// The options of every test: no waiting for markers (one host), quick retries.
+func testOptions(retries: Int = 2) -> SlurmOptions {
+    SlurmOptions(retries: retries, markerWait: 0)
+}
+
+func marker(_ folder: String, _ i: Int) -> String { "\(folder)/done-\(i)" }
+func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+func lines(_ path: String) -> [String] {
+    ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+}
+func squeueLines(_ jobs: [String]) -> [String] {
+    guard !jobs.isEmpty, let r = try? runSubprocess(["squeue", "-h", "-r", "-j", jobs.joined(separator: ","), "-o", "%i %t"], timeout: 30)
+    else { return [] }
+    return r.stdout.split(separator: "\n").map(String.init)
+}
+
+/// A task body that counts its runs in runs-<i> and writes done-<i>; `extra` runs first (before the marker).
+func task(_ extra: String = "") -> [String] {
+    ["/bin/sh", "-c", "i=$SLURM_ARRAY_TASK_ID; echo run >> runs-$i; \(extra) touch done-$i"]
+}
+
+final class Progress: Sendable {
+    let calls = Mutex<[(Int, Int)]>([])
+    func record(_ done: Int, _ total: Int) { calls.withLock { $0.append((done, total)) } }
+    var last: (Int, Int)? { calls.withLock { $0.last } }
+}
+
+@Suite("Slurm executor on the local cluster", .serialized)
+struct SlurmExecutorTests {
+    @Test("five tasks all complete: markers, one run each, progress 5/5, logs appended")
+    func allComplete() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("all")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ex = SlurmExecutor(options: testOptions())
+        let progress = Progress()
+        try ex.run(jobFolder: dir, taskCount: 5, command: task("echo \"hello $EMSH_TASK_INDEX $GREETING\";"),
+                   environment: ["GREETING": "it's a 'quoted' $value"],
+                   isDone: { exists(marker(dir, $0)) }, progress: progress.record)
+        for i in 0..<5 {
+            #expect(exists(marker(dir, i)))
+            #expect(lines("\(dir)/runs-\(i)") == ["run"])
+            let log = lines("\(dir)/logs/task-\(i).log")
+            #expect(log.first?.hasPrefix("== emsh task \(i): job ") == true, "log \(i): \(log)")
+            #expect(log.contains("hello \(i) it's a 'quoted' $value"), "log \(i): \(log)")
+        }
+        #expect(progress.last! == (5, 5))
+        #expect(progress.calls.withLock { $0.first! } == (0, 5))
+        #expect(ex.submissions.count == 1)
+        #expect(ex.submissions[0].indices == [0, 1, 2, 3, 4] && ex.submissions[0].attempt == 1)
+        #expect(squeueLines(ex.submissions.map(\.jobID)).isEmpty)
+    }
+
+    @Test("a task that fails on its first attempt is retried and the run succeeds")
+    func retriedOnce() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("retry")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ex = SlurmExecutor(options: testOptions())
+        // Task 2 exits 3 on its first run (before its marker); the others finish at once.
+        try ex.run(jobFolder: dir, taskCount: 3,
+                   command: task("if [ $i = 2 ] && [ $(wc -l < runs-$i) = 1 ]; then echo first attempt fails; exit 3; fi;"),
+                   isDone: { exists(marker(dir, $0)) })
+        #expect((0..<3).allSatisfy { exists(marker(dir, $0)) })
+        #expect(lines("\(dir)/runs-2").count == 2)
+        #expect(lines("\(dir)/runs-0").count == 1 && lines("\(dir)/runs-1").count == 1)
+        #expect(ex.submissions.count == 2)
+        #expect(ex.submissions[1].indices == [2] && ex.submissions[1].attempt == 2)
+        // The retry appended to the same log: two headers, the first attempt's message kept.
+        let log = lines("\(dir)/logs/task-2.log")
+        #expect(log.filter { $0.hasPrefix("== emsh task 2:") }.count == 2, "\(log)")
+        #expect(log.contains("first attempt fails"))
+    }
+
+    @Test("a task that always fails: SlurmError after the retries names it, its log and the log's tail")
+    func alwaysFails() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("fail")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ex = SlurmExecutor(options: testOptions(retries: 2))
+        let progress = Progress()
+        do {
+            try ex.run(jobFolder: dir, taskCount: 3,
+                       command: task("if [ $i = 1 ]; then echo \"block 1 is broken (run $(wc -l < runs-$i))\" >&2; exit 7; fi;"),
+                       isDone: { exists(marker(dir, $0)) }, progress: progress.record)
+            Issue.record("no error")
+        } catch let e as SlurmError {
+            #expect(e.failedTasks.map(\.index) == [1])
+            #expect(e.failedTasks[0].attempts == 3)
+            #expect(e.failedTasks[0].log == "\(dir)/logs/task-1.log")
+            #expect(e.failedTasks[0].logTail.contains("block 1 is broken (run 3)"))
+            #expect(e.jobFolder == dir)
+            let text = e.description
+            #expect(text.contains("1 of 3 tasks ended without finishing (2 done)"), "\(text)")
+            #expect(text.contains("task 1 (3 attempts), log \(dir)/logs/task-1.log"), "\(text)")
+            #expect(text.contains("    block 1 is broken (run 3)"), "\(text)")
+            #expect(text.contains("job folder \(dir)"), "\(text)")
+        }
+        #expect(lines("\(dir)/runs-1").count == 3)
+        #expect(exists(marker(dir, 0)) && exists(marker(dir, 2)) && !exists(marker(dir, 1)))
+        #expect(ex.submissions.map(\.indices) == [[0, 1, 2], [1], [1]])
+        #expect(progress.last! == (2, 3))
+    }
+
+    @Test("resume: tasks whose markers exist are not submitted")
+    func resume() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("resume")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in [0, 2, 3] { #expect(FileManager.default.createFile(atPath: marker(dir, i), contents: nil)) }
+        let ex = SlurmExecutor(options: testOptions())
+        let progress = Progress()
+        try ex.run(jobFolder: dir, taskCount: 5, command: task(), isDone: { exists(marker(dir, $0)) }, progress: progress.record)
+        #expect((0..<5).allSatisfy { exists(marker(dir, $0)) })
+        for i in [0, 2, 3] { #expect(!exists("\(dir)/runs-\(i)"), "task \(i) ran") }
+        for i in [1, 4] { #expect(lines("\(dir)/runs-\(i)") == ["run"]) }
+        #expect(ex.submissions.map(\.indices) == [[1, 4]])
+        #expect(progress.calls.withLock { $0.first! } == (3, 5) && progress.last! == (5, 5))
+
+        // Everything done: nothing is submitted at all.
+        let again = SlurmExecutor(options: testOptions())
+        try again.run(jobFolder: dir, taskCount: 5, command: task(), isDone: { exists(marker(dir, $0)) })
+        #expect(again.submissions.isEmpty)
+    }
+
+    @Test("a task scancel'led while it runs is resubmitted and the run completes")
+    func scancelledTaskResubmitted() async throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("scancel")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ex = SlurmExecutor(options: testOptions())
+        // Task 1 sleeps 5 s on its first run (the test cancels it meanwhile); task 0 and the retry finish at once.
+        let command = task("if [ $i = 1 ] && [ $(wc -l < runs-$i) = 1 ]; then sleep 5; fi;")
+        let run = Task.detached { try ex.run(jobFolder: dir, taskCount: 2, command: command, isDone: { exists(marker(dir, $0)) }) }
+
+        let start = Date()
+        var cancelledTask: String? = nil
+        while cancelledTask == nil && Date().timeIntervalSince(start) < 20 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            guard let job = ex.submissions.first?.jobID else { continue }
+            if squeueLines([job]).contains("\(job)_1 R") && exists("\(dir)/runs-1") {
+                let r = try runSubprocess(["scancel", "\(job)_1"], timeout: 30)
+                #expect(r.succeeded, "scancel: \(r.stderr)")
+                cancelledTask = "\(job)_1"
+            }
+        }
+        #expect(cancelledTask != nil, "task 1 never ran")
+        try await run.value
+        #expect(exists(marker(dir, 0)) && exists(marker(dir, 1)))
+        #expect(lines("\(dir)/runs-1").count == 2)
+        #expect(ex.submissions.count == 2 && ex.submissions[1].indices == [1])
+        // Slurm's own note of the cancellation is in the task's log, before the retry's header.
+        let log = (try? String(contentsOfFile: "\(dir)/logs/task-1.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("CANCELLED"), "\(log)")
+        #expect(Date().timeIntervalSince(start) < 20)
+    }
+
+    @Test("cancellation: run throws CancelledError quickly and its arrays leave the queue")
+    func cancellation() async throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("cancel")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Cancellation.cancel() is process-wide and other suites run in parallel in this process, so this
+        // executor polls a flag of its own; by default it polls Cancellation.isCancelled.
+        let flag = Atomic<Bool>(false)
+        let ex = SlurmExecutor(options: testOptions(), isCancelled: { flag.load(ordering: .relaxed) })
+        let run = Task.detached { () -> (Error?, Date) in
+            do { try ex.run(jobFolder: dir, taskCount: 4, command: task("sleep 30;"), isDone: { exists(marker(dir, $0)) }) }
+            catch { return (error, Date()) }
+            return (nil, Date())
+        }
+        let start = Date()
+        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < 15 { try await Task.sleep(nanoseconds: 100_000_000) }
+        #expect(exists("\(dir)/runs-0"), "no task started")
+        let jobs = ex.submissions.map(\.jobID)
+        #expect(jobs.count == 1)
+        #expect(!squeueLines(jobs).isEmpty)
+
+        let cancelledAt = Date()
+        flag.store(true, ordering: .relaxed)
+        let (error, endedAt) = await run.value
+        #expect(error is CancelledError, "\(String(describing: error))")
+        #expect(endedAt.timeIntervalSince(cancelledAt) < 2, "run took \(endedAt.timeIntervalSince(cancelledAt)) s to stop")
+        // scancel'led: the tasks leave the queue within Slurm's KillWait.
+        var left = squeueLines(jobs)
+        while !left.isEmpty && Date().timeIntervalSince(cancelledAt) < 10 {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            left = squeueLines(jobs)
+        }
+        #expect(left.isEmpty, "still queued: \(left)")
+        #expect(!(0..<4).contains { exists(marker(dir, $0)) })
+    }
+
+    @Test("the default cancellation check reads Kernels' Cancellation flag")
+    func defaultCancellationIsKernels() throws {
+        // Without touching the process-wide flag: an executor built with the default reads it, and it is false now.
+        #expect(!Cancellation.isCancelled)
+        let ex = SlurmExecutor(options: testOptions())
+        let dir = try temporaryFolder("nothing")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ex.run(jobFolder: dir, taskCount: 0, command: ["true"], isDone: { _ in false })
+        #expect(ex.submissions.isEmpty)
+    }
+}
+
+@Suite("Slurm executor pieces")
+struct SlurmPiecesTests {
+    @Test func arraySpecsAndIndices() {
+        #expect(arraySpec([0, 1, 2, 3, 5, 7, 8, 9]) == "0-3,5,7-9")
+        #expect(arraySpec([4]) == "4")
+        #expect(arraySpec([3, 1, 2, 2]) == "1-3")
+        #expect(expandArrayIndices("[3-5%2]") == [3, 4, 5])
+        #expect(expandArrayIndices("1,3-4") == [1, 3, 4])
+        #expect(expandArrayIndices("7") == [7])
+        #expect(expandArrayIndices("N/A") == [])
+        let c = chunks([0, 5, 1000, 1001, 2500], size: 1001)
+        #expect(c.map(\.offset) == [0, 1001, 2002])
+        #expect(c.map(\.indices) == [[0, 5, 1000], [1001], [2500]])
+    }
+
+    @Test func shellQuoting() throws {
+        #expect(shellQuote("plain/path-1.tif") == "plain/path-1.tif")
+        #expect(shellQuote("it's") == "'it'\\''s'")
+        #expect(shellQuote("") == "''")
+        // Round trip through /bin/sh.
+        let nasty = ["a b", "it's", "$HOME", "`id`", "\"q\"", "back\\slash", "new\nline", "*"]
+        let r = try runSubprocess(["/bin/sh", "-c", "printf '%s|' " + nasty.map(shellQuote).joined(separator: " ")])
+        #expect(r.stdout == nasty.map { $0 + "|" }.joined())
+    }
+
+    @Test func optionsFromEnvironment() throws {
+        let o = try SlurmOptions.fromEnvironment([
+            "EMSH_SLURM_PARTITION": "gpu", "EMSH_SLURM_TIME": "01:00:00", "EMSH_SLURM_MEM": "4G", "EMSH_SLURM_CPUS": "2",
+            "EMSH_SLURM_MAX_PARALLEL": "10", "EMSH_SLURM_RETRIES": "0", "EMSH_SLURM_ARGS": "--account=lab --comment 'two words'",
+            "EMSH_SLURM_MARKER_WAIT": "1.5",
+        ])
+        #expect(o == SlurmOptions(partition: "gpu", time: "01:00:00", memoryPerTask: "4G", cpusPerTask: 2, maxParallel: 10,
+                                  retries: 0, extraArguments: ["--account=lab", "--comment", "two words"], markerWait: 1.5))
+        #expect(try SlurmOptions.fromEnvironment([:]) == SlurmOptions())
+        #expect(try SlurmOptions.fromEnvironment(["EMSH_SLURM_PARTITION": " "]).partition == nil)
+        #expect(throws: SlurmError.self) { try SlurmOptions.fromEnvironment(["EMSH_SLURM_CPUS": "0"]) }
+        #expect(throws: SlurmError.self) { try SlurmOptions.fromEnvironment(["EMSH_SLURM_RETRIES": "x"]) }
+        #expect(throws: SlurmError.self) { try SlurmOptions.fromEnvironment(["EMSH_SLURM_ARGS": "--comment 'open"]) }
+        do { _ = try SlurmOptions.fromEnvironment(["EMSH_SLURM_MAX_PARALLEL": "-1"]); Issue.record("accepted") } catch let e as SlurmError {
+            #expect(e.description == "slurm: EMSH_SLURM_MAX_PARALLEL must be a whole number ≥ 1, got '-1'")
+        }
+    }
+
+    @Test func subprocessCapturesStatusOutputAndTimeout() throws {
+        let r = try runSubprocess(["/bin/sh", "-c", "echo out; echo err >&2; pwd; echo $EXTRA; exit 4"],
+                                  environment: ["EXTRA": "x y"], workingDirectory: "/tmp")
+        #expect(r.status == 4 && r.stdout == "out\n/tmp\nx y\n" && r.stderr == "err\n" && !r.timedOut)
+        let t0 = Date()
+        let slow = try runSubprocess(["sleep", "10"], timeout: 0.3)
+        #expect(slow.timedOut && slow.status == 128 + 9 && Date().timeIntervalSince(t0) < 3)
+        #expect(throws: SubprocessError.self) { try runSubprocess(["no-such-program-emsh"]) }
+        let killed = try runSubprocess(["/bin/sh", "-c", "kill -TERM $$"])
+        #expect(killed.status == 128 + 15)
+    }
+}
