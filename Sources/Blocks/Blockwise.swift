@@ -36,7 +36,7 @@ public enum Blockwise {
     public static func normalize(_ v: ChunkedVolume, to reference: (Double, Double), peaks: [(Double, Double)],
                                  dither: Bool = true) throws -> ChunkedVolume {
         let outType: VoxelType = v.type == .u8 ? .u8 : .f32
-        let g = grid(for: v, bytesPerVoxel: Cost.normalize * (outType == .f32 ? 3 : 1), wholeSlices: true)
+        let g = grid(for: v, bytesPerVoxel: Cost.normalize * (outType == .f32 ? 3 : 1))
         let pk = peaks.map { [$0.0, $0.1] }
         let (out, job) = try WorkStores.create(name: "normalize", key: "\(key(v)) \(reference) \(pk) \(dither)",
                                                shape: v.shape, chunks: v.chunks, type: outType, spacing: v.spacing, kind: .image)
@@ -166,7 +166,7 @@ public enum Blockwise {
         let (placed, _) = try store("labels-placed", .u32, .labels)
         let (mask, _) = try store("mask", .u8, .mask)
         let (contour, _) = try store("contour", .u8, .mask)
-        let g = BlockGrid(shape: size, block: BlockPlanner.blockShape(volume: size, chunks: c, bytesPerVoxel: Cost.phantom, wholeSlices: true))
+        let g = BlockGrid(shape: size, block: BlockPlanner.blockShape(volume: size, chunks: c, bytesPerVoxel: Cost.phantom))
         let parts = try Execution.run(PhantomTask(grid: g, size: [size.z, size.y, size.x], seed: seed, drift: drift,
                                                   spacing: [sp.x, sp.y, sp.z], image: StoreRef(image), labels: StoreRef(placed),
                                                   mask: StoreRef(mask), contour: StoreRef(contour)), job: job)

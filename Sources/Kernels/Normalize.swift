@@ -82,7 +82,12 @@ func exactNormalizationTable(p1: Double, p2: Double, P1: Double, P2: Double, dit
 /// to half a level.
 /// For a fixed voxel the map stays monotone. u16 and f32 volumes give f32 (no rounding, no clamping).
 /// Requires 0 < p1 < p2 (and p2 < 255 for u8), 0 ≤ P1 < P2 ≤ 255. Label maps are refused.
-public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Double, Double)], dither: Bool = true) throws -> Volume {
+///
+/// A block of a larger volume passes its place: `origin` (y, x) of its voxel (0, 0) in the slice and
+/// the slice's width, so the dither pattern continues as in the whole slice (the bytes equal those of
+/// the whole-volume map).
+public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Double, Double)], dither: Bool = true,
+                      origin: (y: Int, x: Int) = (0, 0), sliceWidth: Int? = nil) throws -> Volume {
     let (P1, P2) = reference
     let nz = v.shape.z
     guard P1.isFinite, P2.isFinite, P1 >= 0, P1 < P2, P2 <= 255 else {
@@ -118,12 +123,22 @@ public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Doub
             }
         }
         let tp = tables.pointer, single = peaks.count == 1
+        let width = sliceWidth ?? v.shape.x, ny = v.shape.y, nx = v.shape.x
+        // Runs of voxels contiguous both here and in the whole slice: whole slices when the block
+        // spans the slice's width, rows otherwise; each starts the pattern at its place in the slice.
+        let fullRows = nx == width
+        let runLength = fullRows ? plane : nx, runs = fullRows ? 1 : ny
         try parallelSlices(nz) { z in
             let k = single ? 0 : z
-            if var m = maps[k] {
-                emsh_normalize_u8(pi + z * plane, po + z * plane, plane, pattern, &m, Int32(EMSH_ISA_BEST))
-            } else {
-                applyDitheredTable(tp + k * 4096, DitherPattern.shared.pointer, pi + z * plane, po + z * plane, plane)
+            for r in 0..<runs {
+                let at = z * plane + r * runLength
+                let phase = ((origin.y + r) * width + origin.x) & 4095
+                let d = DitherPattern.shared.pointer + phase
+                if var m = maps[k] {
+                    emsh_normalize_u8(pi + at, po + at, runLength, pattern.map { _ in UnsafePointer(d) }, &m, Int32(EMSH_ISA_BEST))
+                } else {
+                    applyDitheredTable(tp + k * 4096, d, pi + at, po + at, runLength)
+                }
             }
         }
         withExtendedLifetime(tables) {}
@@ -142,12 +157,14 @@ public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Doub
 
 /// 4096 dither classes (0…15, one byte each): each aligned run of 16 is a permutation of the
 /// classes, so every 16 voxels of one level round up exactly the expected share (to 1/16).
+/// Stored twice in a row (8192 bytes and a vector's slack), so `pointer + phase` reads the
+/// pattern from any phase: a block of a slice starts where the whole slice would be.
 final class DitherPattern: Sendable {
     static let shared = DitherPattern()
     let storage: VoxelBuffer<UInt8>
     var pointer: UnsafeMutablePointer<UInt8> { storage.pointer }
     private init() {
-        storage = VoxelBuffer(uninitialized: 4096)
+        storage = VoxelBuffer(uninitialized: 8192 + 64)
         var rng = SplitMix64(seed: 0x5EED_D17E)
         for block in 0..<256 {
             var perm = (0..<16).map { UInt8($0) }
@@ -156,6 +173,7 @@ final class DitherPattern: Sendable {
             }
             for i in 0..<16 { storage.pointer[block * 16 + i] = perm[i] }
         }
+        for i in 4096..<(8192 + 64) { storage.pointer[i] = storage.pointer[i & 4095] }
     }
 }
 

@@ -117,13 +117,18 @@ public struct PhantomRenderer: Sendable {
 
     /// Slices `slices` of the image (u8) and of the labels in placement order (u32).
     public func render(slices: Range<Int>) throws -> (image: Volume, labels: Volume) {
-        let s = Shape(z: slices.count, y: size.y, x: size.x), plane = s.sliceCount
+        try render(Box(z: slices, y: 0..<size.y, x: 0..<size.x))
+    }
+
+    /// The voxels of `box` (any part of the volume: every voxel depends only on its position).
+    public func render(_ box: Box) throws -> (image: Volume, labels: Volume) {
+        let s = box.shape, plane = s.sliceCount
         let imageStore = try allocateStorage(.u8, count: s.count, what: "phantom image")
         let labelStore = try allocateStorage(.u32, count: s.count, what: "phantom labels")
         guard case .u8(let ib) = imageStore, case .u32(let lb) = labelStore else { throw CancelledError() }
         let img = ib.pointer, lab = lb.pointer
         try parallelSlices(s.z) { k in
-            world.renderSlice(z: slices.lowerBound + k, objects: objects, band: band, drift: drift,
+            world.renderSlice(z: box.z.lowerBound + k, rows: box.y, cols: box.x, objects: objects, band: band, drift: drift,
                               image: img + k * plane, labels: lab + k * plane)
         }
         return (Volume(shape: s, spacing: spacing, kind: .image, storage: imageStore),
@@ -229,12 +234,15 @@ struct PhantomWorld: Sendable {
         return placed
     }
 
-    func renderSlice(z: Int, objects: [Spheroid], band: [Double], drift: Double,
+    /// Renders rows `rows` and columns `cols` of slice z into `image` and `labels` (rows.count × cols.count).
+    func renderSlice(z: Int, rows: Range<Int>, cols: Range<Int>, objects: [Spheroid], band: [Double], drift: Double,
                      image: UnsafeMutablePointer<UInt8>, labels: UnsafeMutablePointer<UInt32>) {
         let ny = size.y, nx = size.x
         let sx = spacing.x, sy = spacing.y
         let zc = (Double(z) + 0.5) * spacing.z
-        let plane = ny * nx
+        let wide = cols.count
+        let plane = rows.count * wide
+        let fullPlane = ny * nx
         // Best normalised radius² and the rim depth (nm) per voxel of this slice.
         let best = UnsafeMutablePointer<Float>.allocate(capacity: plane)
         let depthNm = UnsafeMutablePointer<Float>.allocate(capacity: plane)
@@ -245,8 +253,8 @@ struct PhantomWorld: Sendable {
             let e = o.extent
             let dzc = zc - o.c.2
             guard abs(dzc) < e.2 else { continue }
-            let y0 = max(0, Int((o.c.1 - e.1) / sy)), y1 = min(ny - 1, Int((o.c.1 + e.1) / sy))
-            let x0 = max(0, Int((o.c.0 - e.0) / sx)), x1 = min(nx - 1, Int((o.c.0 + e.0) / sx))
+            let y0 = max(rows.lowerBound, Int((o.c.1 - e.1) / sy)), y1 = min(rows.upperBound - 1, Int((o.c.1 + e.1) / sy))
+            let x0 = max(cols.lowerBound, Int((o.c.0 - e.0) / sx)), x1 = min(cols.upperBound - 1, Int((o.c.0 + e.0) / sx))
             guard y0 <= y1, x0 <= x1 else { continue }
             let ia2 = 1 / (o.a * o.a), ib2 = 1 / (o.b * o.b)
             // f at the centre of this slice's cross-section: the rim is measured in-plane, as it is imaged.
@@ -259,7 +267,7 @@ struct PhantomWorld: Sendable {
                     let s = dx * o.u.0 + dy * o.u.1 + dzc * o.u.2
                     let q2 = dx * dx + dy * dy + dzc * dzc - s * s
                     let f = s * s * ia2 + q2 * ib2
-                    let i = y * nx + x
+                    let i = (y - rows.lowerBound) * wide + x - cols.lowerBound
                     if f < Double(best[i]) {
                         best[i] = Float(f)
                         labels[i] = UInt32(k + 1)
@@ -274,15 +282,15 @@ struct PhantomWorld: Sendable {
         let noiseSeed = SplitMix64.mix(seed ^ 0xA5A5_5A5A_0F0F_F0F0)
         let boundary = UnsafeMutablePointer<Double>.allocate(capacity: nx)
         defer { boundary.deallocate() }
-        for x in 0..<nx { boundary[x] = spaceBoundary(x: (Double(x) + 0.5) * sx, z: zc) }
-        for y in 0..<ny {
+        for x in cols { boundary[x] = spaceBoundary(x: (Double(x) + 0.5) * sx, z: zc) }
+        for y in rows {
             let yc = (Double(y) + 0.5) * sy
             let wobble = 0.7 * sin(yc / 60), rowPattern = sin(yc / 70 + zc / 300)
             // Thin darker gaps between myofibrils, about every micrometre in y.
             let fib = (yc + 130 * sin(zc / 700) + Double(seed % 13) * 50).truncatingRemainder(dividingBy: 1000)
             let gap = fib < 10 || fib > 990
-            for x in 0..<nx {
-                let i = y * nx + x
+            for x in cols {
+                let i = (y - rows.lowerBound) * wide + x - cols.lowerBound
                 let xc = (Double(x) + 0.5) * sx
                 var v: Double
                 if labels[i] != 0 {
@@ -296,7 +304,7 @@ struct PhantomWorld: Sendable {
                 }
                 // Gaussian noise (Irwin–Hall of four 16-bit uniforms), counter-based so it does not
                 // depend on the thread count.
-                let h = SplitMix64.mix(noiseSeed &+ UInt64(z * plane + i) &* 0x9E37_79B9_7F4A_7C15)
+                let h = SplitMix64.mix(noiseSeed &+ UInt64(z * fullPlane + y * nx + x) &* 0x9E37_79B9_7F4A_7C15)
                 let sum = Double(h & 0xffff) + Double((h >> 16) & 0xffff) + Double((h >> 32) & 0xffff) + Double(h >> 48)
                 let g = (sum / 65536 - 2) * 1.7320508075688772
                 v += PhantomDefaults.noise * g

@@ -108,3 +108,24 @@ func blockwiseComponentsEqualTheWholeVolume(connectivity: Int) throws {
         _ = try fitSurfaces(try cut(labels, inner), origin: inner.origin, global: s, frames: frames)
     }
 }
+
+@Test func normalizeOfBlocksEqualsTheWholeSlices() throws {
+    let p = try phantom(size: Shape(z: 3, y: 70, x: 90), seed: 4, drift: 0.1)
+    let peaks: [(Double, Double)] = [(150, 185), (152, 187), (149, 184)]
+    // A steep map goes through the exact table instead of the vector kernels: both paths.
+    for (reference, pk) in [((160.0, 190.0), peaks), ((20.0, 250.0), [(150.0, 152.0)])] {
+        let whole = try normalize(p.image, to: reference, peaks: pk)
+        guard let w = whole.u8?.pointer else { Issue.record("not u8"); return }
+        for box in blocks(p.image.shape, Shape(z: 2, y: 17, x: 23)) {
+            let part = try normalize(try cut(p.image, box), to: reference, peaks: pk.count == 1 ? pk : box.z.map { pk[$0] },
+                                     origin: (box.y.lowerBound, box.x.lowerBound), sliceWidth: 90)
+            guard let q = part.u8?.pointer else { Issue.record("not u8"); return }
+            var same = true
+            for z in box.z { for y in box.y { for x in box.x {
+                let k = ((z - box.z.lowerBound) * box.y.count + y - box.y.lowerBound) * box.x.count + x - box.x.lowerBound
+                if q[k] != w[(z * 70 + y) * 90 + x] { same = false }
+            } } }
+            #expect(same, "block \(box), reference \(reference)")
+        }
+    }
+}

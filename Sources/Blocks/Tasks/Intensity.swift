@@ -33,8 +33,8 @@ struct HistogramTask: BlockTask {
     }
 }
 
-/// `normalize` on slabs of whole slices (the dither pattern runs over each slice from its first
-/// voxel, so a slab gives the bytes of the whole-volume map exactly).
+/// `normalize` block by block: each block passes its place in the slice, so the dither pattern
+/// runs on as in the whole slice and the bytes equal those of the whole-volume map.
 struct NormalizeTask: BlockTask {
     static let kind = "normalize"
     let grid: BlockGrid
@@ -51,7 +51,8 @@ struct NormalizeTask: BlockTask {
         return { b in
             let box = grid.box(b)
             let pairs = peaks.count == 1 ? [(peaks[0][0], peaks[0][1])] : box.z.map { (peaks[$0][0], peaks[$0][1]) }
-            let v = try normalize(try src.read(box), to: (reference[0], reference[1]), peaks: pairs, dither: dither)
+            let v = try normalize(try src.read(box), to: (reference[0], reference[1]), peaks: pairs, dither: dither,
+                                  origin: (box.y.lowerBound, box.x.lowerBound), sliceWidth: src.shape.x)
             try dst.write(v, at: box)
             return nil
         }
