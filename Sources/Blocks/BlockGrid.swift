@@ -62,9 +62,22 @@ public enum BlockPlanner {
         return max(1 << 16, min(cap, MemoryBudget.limit / 4 / inFlight))
     }
 
+    /// Slabs of whole slices for per-slice work (infer's tiles): as many slices as fit the budget
+    /// (at least one), and the chunks of the result: the input's, or as deep as a slab when a slab
+    /// of the input's chunk depth does not fit (so every block still writes whole chunks).
+    public static func slabs(volume: Shape, chunks: Shape, bytesPerVoxel: Int) -> (block: Shape, chunks: Shape) {
+        let perSlice = max(1, volume.y * volume.x * max(1, bytesPerVoxel))
+        let depth = max(1, min(volume.z, blockBudget / perSlice))
+        let cz = min(chunks.z, volume.z)
+        if depth >= cz {
+            return (Shape(z: depth / cz * cz, y: volume.y, x: volume.x), chunks)
+        }
+        return (Shape(z: depth, y: volume.y, x: volume.x), Shape(z: depth, y: chunks.y, x: chunks.x))
+    }
+
     /// A block shape for a volume stored in `chunks`: whole chunks, grown along x, then y, then z
     /// while the block's working memory fits the budget. `wholeSlices` keeps every block a slab
-    /// of complete slices (for per-slice operations: normalize's dither, infer's tiles).
+    /// of complete slices.
     public static func blockShape(volume: Shape, chunks: Shape, bytesPerVoxel: Int, wholeSlices: Bool = false) -> Shape {
         let budget = blockBudget / max(1, bytesPerVoxel)
         var b = Shape(z: min(chunks.z, volume.z), y: min(chunks.y, volume.y), x: min(chunks.x, volume.x))

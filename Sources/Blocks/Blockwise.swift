@@ -72,8 +72,8 @@ public enum Blockwise {
             paths.append(path)
             modelKey += digest
         }
-        let g = grid(for: v, bytesPerVoxel: Cost.infer, wholeSlices: true)
-        let chunks = Shape(z: v.chunks.z, y: v.chunks.y, x: v.chunks.x)
+        let (block, chunks) = BlockPlanner.slabs(volume: v.shape, chunks: v.chunks, bytesPerVoxel: Cost.infer)
+        let g = BlockGrid(shape: v.shape, block: block)
         let (out, job) = try WorkStores.create(name: "infer", key: "\(key(v)) \(modelKey) \(tile) \(overlap) \(tta)",
                                                shape: v.shape, chunks: chunks, type: .f32, spacing: v.spacing, kind: .image)
         try Execution.run(InferTask(grid: g, input: StoreRef(v.array), output: StoreRef(out), models: paths,
