@@ -120,8 +120,16 @@ public enum Worker {
         let pending = mine.filter { !job.isDone($0) }
         if pending.isEmpty { return }
         let run = try blockTask.makeRunner()
+        // EMSH_WORKER_DELAY=SECONDS[:KIND] (before each block, of every step or only of one kind)
+        // slows tasks down, to test what happens when one is killed or cancelled while it runs.
+        var delay = 0.0
+        if let spec = getenvString("EMSH_WORKER_DELAY") {
+            let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+            if parts.count == 1 || parts[1] == type(of: blockTask).kind { delay = Double(parts[0]) ?? 0 }
+        }
         for b in pending {
             try Cancellation.check()
+            if delay > 0 { usleep(UInt32(min(delay, 600) * 1e6)) }
             try job.finish(b, result: try run(b))
         }
     }

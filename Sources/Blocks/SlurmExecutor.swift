@@ -479,7 +479,12 @@ private func isShellName(_ s: String) -> Bool {
 }
 
 private func sanitisedName(_ folder: String) -> String {
-    let base = (folder as NSString).lastPathComponent
+    // emsh's job folders are hidden folders inside the store they write: name the store.
+    var base = (folder as NSString).lastPathComponent
+    if base.hasPrefix("."), case let parent = ((folder as NSString).deletingLastPathComponent as NSString).lastPathComponent,
+       !parent.isEmpty {
+        base = parent
+    }
     let s = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") ? $0 : "_" })
     return s.isEmpty ? "job" : String(s.prefix(40))
 }

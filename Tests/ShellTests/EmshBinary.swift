@@ -64,7 +64,8 @@ enum Emsh {
     }
 
     /// Runs emsh with arguments (and optional stdin text) to completion.
-    static func run(_ arguments: [String], stdin: String? = nil, home: String? = nil, directory: String? = nil) throws -> Result {
+    static func run(_ arguments: [String], stdin: String? = nil, home: String? = nil, directory: String? = nil,
+                    environment extra: [String: String] = [:]) throws -> Result {
         let binary = try requireBinary()
         let folder = try temporaryFolder("run")
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -75,7 +76,7 @@ enum Emsh {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
-        p.environment = environment(home: home ?? folder + "/home")
+        p.environment = environment(home: home ?? folder + "/home", extra: extra)
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
@@ -85,6 +86,22 @@ enum Emsh {
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         return Result(status: p.terminationStatus, stdout: out, stderr: err)
+    }
+}
+
+extension Emsh {
+    /// Runs a shell command line to completion (for Slurm's squeue and scancel in tests).
+    static func shell(_ command: String) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }
 
