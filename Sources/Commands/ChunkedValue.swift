@@ -18,8 +18,14 @@ public struct ChunkedValue: LazyVolume {
     public var summary: String {
         let sp = volume.spacing
         return "\(typeName) \(shape) \(voxelType.rawValue) \(formatNumber(sp.x))×\(formatNumber(sp.y))×\(formatNumber(sp.z)) nm"
-            + " · zarr \(volume.path)\(volume.array.levelCount > 1 ? " level \(volume.array.level) of \(volume.array.levelCount)" : "")"
+            + " · zarr \(shownPath)\(volume.array.levelCount > 1 ? " level \(volume.array.level) of \(volume.array.levelCount)" : "")"
             + " · chunks \(volume.chunks) · \(formatBytes(volume.byteCount)), not loaded"
+    }
+
+    /// The store's path, relative to the current folder when it lies inside it.
+    var shownPath: String {
+        if let cwd = currentDirectory(), volume.path.hasPrefix(cwd + "/") { return String(volume.path.dropFirst(cwd.count + 1)) }
+        return volume.path
     }
 
     public var details: String {
