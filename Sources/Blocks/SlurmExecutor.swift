@@ -412,6 +412,8 @@ public final class SlurmExecutor: Sendable {
         for line in r.stdout.split(separator: "\n") {
             let f = line.split(separator: " ")
             guard f.count >= 2, let offset = arrays[String(f[0])] else { continue }
+            // A finished task can still be listed (squeue -j of some versions shows every state): it is not queued.
+            if f.count >= 3, finishedStates.contains(String(f[2])) { continue }
             // A pending array may still be folded ("3-7%2" or "[3-7]") in some Slurm versions.
             for k in expandArrayIndices(String(f[1])) { queued.insert(k + offset) }
         }
@@ -431,6 +433,9 @@ public final class SlurmExecutor: Sendable {
 }
 
 // MARK: - Helpers
+
+/// squeue's short states of tasks that have ended.
+let finishedStates: Set<String> = ["CD", "F", "CA", "TO", "NF", "PR", "OOM", "BF", "DL", "RV", "SE"]
 
 /// `0-3,5,7-9` for [0, 1, 2, 3, 5, 7, 8, 9].
 func arraySpec(_ indices: [Int]) -> String {

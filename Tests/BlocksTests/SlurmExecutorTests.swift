@@ -91,6 +91,12 @@ struct SlurmExecutorTests {
         #expect(progress.calls.withLock { $0.first! } == (0, 5))
         #expect(ex.submissions.count == 1)
         #expect(ex.submissions[0].indices == [0, 1, 2, 3, 4] && ex.submissions[0].attempt == 1)
+        // The batch script: offset argument, log redirection, quoted environment, exec of the quoted command.
+        #expect(ex.submissions[0].script == "\(dir)/slurm-1.sh")
+        let script = try String(contentsOfFile: "\(dir)/slurm-1.sh", encoding: .utf8)
+        #expect(script.hasPrefix("#!/bin/sh\n"))
+        #expect(script.contains("GREETING='it'\\''s a '\\''quoted'\\'' $value'; export GREETING\n"), "\(script)")
+        #expect(script.contains("\nexec /bin/sh -c 'i=$SLURM_ARRAY_TASK_ID; "), "\(script)")
         #expect(squeueLines(ex.submissions.map(\.jobID)).isEmpty)
     }
 
@@ -243,6 +249,23 @@ struct SlurmExecutorTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try ex.run(jobFolder: dir, taskCount: 0, command: ["true"], isDone: { _ in false })
         #expect(ex.submissions.isEmpty)
+    }
+}
+
+/// Opt-in (EMSH_SLURM_BENCH=1): wall time of empty tasks through the executor, for "Slurm overhead per task".
+@Test("Slurm overhead per task (EMSH_SLURM_BENCH=1)", .enabled(if: ProcessInfo.processInfo.environment["EMSH_SLURM_BENCH"] == "1"))
+func slurmOverheadPerTask() throws {
+    guard clusterReady() else { return }
+    for n in [1, 20] {
+        let dir = try temporaryFolder("bench")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ex = SlurmExecutor(options: testOptions())
+        let t0 = Date()
+        try ex.run(jobFolder: dir, taskCount: n, command: ["/bin/sh", "-c", "touch done-$SLURM_ARRAY_TASK_ID"],
+                   isDone: { exists(marker(dir, $0)) })
+        let s = Date().timeIntervalSince(t0)
+        print("slurm overhead: \(n) empty task\(n == 1 ? "" : "s") in \(String(format: "%.2f", s)) s (\(String(format: "%.2f", s / Double(n))) s per task, \(ProcessInfo.processInfo.activeProcessorCount) CPUs)")
+        #expect((0..<n).allSatisfy { exists(marker(dir, $0)) })
     }
 }
 
