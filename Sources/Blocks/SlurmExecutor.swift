@@ -222,8 +222,11 @@ public final class SlurmExecutor: Sendable {
     /// submitted by this run is `scancel`led and `CancelledError` is thrown.
     public func run(jobFolder: String, taskCount: Int, command: [String], environment: [String: String] = [:],
                     isDone: @Sendable (Int) -> Bool, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
-        precondition(taskCount >= 0, "taskCount must be ≥ 0")
+        guard taskCount >= 0 else { throw SlurmError(jobFolder: jobFolder, message: "taskCount must be ≥ 0, got \(taskCount)") }
         guard !command.isEmpty else { throw SlurmError(jobFolder: jobFolder, message: "empty command") }
+        guard options.cpusPerTask >= 1, options.retries >= 0, (options.maxParallel ?? 1) >= 1, options.markerWait >= 0 else {
+            throw SlurmError(jobFolder: jobFolder, message: "options out of range: cpusPerTask \(options.cpusPerTask) (≥ 1), retries \(options.retries) (≥ 0), maxParallel \(options.maxParallel.map(String.init) ?? "none") (≥ 1), markerWait \(options.markerWait) (≥ 0)")
+        }
         for key in environment.keys where !isShellName(key) {
             throw SlurmError(jobFolder: jobFolder, message: "'\(key)' is not a valid environment variable name")
         }

@@ -240,6 +240,53 @@ struct SlurmExecutorTests {
         #expect(!(0..<4).contains { exists(marker(dir, $0)) })
     }
 
+    @Test("maxParallel: no two tasks overlap with %1; extra sbatch arguments reach the job")
+    func maxParallelAndExtraArguments() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("parallel")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = testOptions()
+        o.maxParallel = 1
+        o.extraArguments = ["--comment=emsh extra argument"]
+        let ex = SlurmExecutor(options: o)
+        // Each task records its start and end; with %1 the intervals are disjoint.
+        try ex.run(jobFolder: dir, taskCount: 3,
+                   command: task("date +%s.%N > start-$i; sleep 0.3; date +%s.%N > end-$i;"),
+                   isDone: { exists(marker(dir, $0)) })
+        let spans = (0..<3).map { i in
+            (Double(lines("\(dir)/start-\(i)").first ?? "") ?? -1, Double(lines("\(dir)/end-\(i)").first ?? "") ?? -1)
+        }.sorted { $0.0 < $1.0 }
+        #expect(spans.allSatisfy { $0.0 > 0 && $0.1 > $0.0 }, "\(spans)")
+        for k in 1..<spans.count { #expect(spans[k].0 >= spans[k - 1].1, "tasks overlap: \(spans)") }
+        // The array's record (kept by slurmctld for MinJobAge seconds) carries the comment.
+        let show = try runSubprocess(["scontrol", "show", "job", ex.submissions[0].jobID], timeout: 30)
+        #expect(show.stdout.contains("Comment=emsh extra argument"), "\(show.stdout.prefix(600))")
+    }
+
+    @Test("an option sbatch refuses is a SlurmError with sbatch's message, and nothing stays queued")
+    func sbatchRefuses() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("refused")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = testOptions()
+        o.partition = "no-such-partition"
+        let ex = SlurmExecutor(options: o)
+        do {
+            try ex.run(jobFolder: dir, taskCount: 2, command: task(), isDone: { exists(marker(dir, $0)) })
+            Issue.record("no error")
+        } catch let e as SlurmError {
+            #expect(e.description.hasPrefix("slurm: sbatch refused the array of 2 tasks: "), "\(e)")
+            #expect(e.description.lowercased().contains("partition"), "\(e)")
+            #expect(e.failedTasks.isEmpty)
+        }
+        #expect(ex.submissions.isEmpty)
+        o.partition = nil
+        o.cpusPerTask = 0
+        #expect(throws: SlurmError.self) {
+            try SlurmExecutor(options: o).run(jobFolder: dir, taskCount: 1, command: task(), isDone: { _ in false })
+        }
+    }
+
     @Test("the default cancellation check reads Kernels' Cancellation flag")
     func defaultCancellationIsKernels() throws {
         // Without touching the process-wide flag: an executor built with the default reads it, and it is false now.
