@@ -264,12 +264,27 @@ public final class SlurmExecutor: Sendable {
                 arrays[s.jobID] = offset
                 arrayTasks[s.jobID] = chunk
                 submitted.withLock { $0.append(s) }
+                recordArray(folder: folder, s)
                 try checkCancelled(jobs: jobs)
             }
         }
 
+        // Arrays an earlier run on this folder submitted (it was killed, or runs still) whose tasks are still
+        // queued are adopted: waited for, cancelled with this run, not submitted a second time.
+        let earlier = recordedArrays(folder: folder).filter { $0.offset >= 0 }
+        if !earlier.isEmpty, let queued = queuedTasks(Dictionary(earlier.map { ($0.jobID, $0.offset) }, uniquingKeysWith: { a, _ in a })) {
+            for r in earlier {
+                let still = r.indices.filter { $0 < taskCount && queued.contains($0) && !done.contains($0) }
+                guard !still.isEmpty else { continue }
+                for i in still { outstanding.insert(i); attempts[i] = max(attempts[i], 1) }
+                jobs.append(r.jobID)
+                arrays[r.jobID] = r.offset
+                arrayTasks[r.jobID] = still
+            }
+        }
+
         do {
-            try submit((0..<taskCount).filter { !done.contains($0) })
+            try submit((0..<taskCount).filter { !done.contains($0) && !outstanding.contains($0) })
         } catch let e as SlurmError {
             cancelQuietly(jobs)
             throw e
@@ -387,6 +402,25 @@ public final class SlurmExecutor: Sendable {
                 throw SlurmError(jobFolder: folder, message: "cannot write \(path): \(String(cString: strerror(errno)))")
             }
             n += 1
+        }
+    }
+
+    /// Appends "JOBID OFFSET INDICES" to jobFolder/slurm-jobs, so a later run on the folder finds the arrays.
+    private func recordArray(folder: String, _ s: SlurmSubmission) {
+        let line = "\(s.jobID) \(s.offset) \(arraySpec(s.indices))\n"
+        let fd = open(folder + "/slurm-jobs", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+    }
+
+    /// The arrays of jobFolder/slurm-jobs (the last 1000).
+    private func recordedArrays(folder: String) -> [(jobID: String, offset: Int, indices: [Int])] {
+        guard let text = try? String(contentsOfFile: folder + "/slurm-jobs", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").suffix(1000).compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count == 3, f[0].allSatisfy(\.isNumber), let offset = Int(f[1]) else { return nil }
+            return (String(f[0]), offset, expandArrayIndices(String(f[2])))
         }
     }
 

@@ -193,6 +193,28 @@ struct SlurmExecutorTests {
         #expect(again.submissions.isEmpty)
     }
 
+    @Test("a second run on a folder whose arrays are still queued adopts them instead of submitting again")
+    func adoptsQueuedArrays() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("adopt")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Run A (as if its emsh were killed: nobody waits for it) submits 3 tasks of 2 s.
+        let first = SlurmExecutor(options: testOptions())
+        let a = Background { try first.run(jobFolder: dir, taskCount: 3, command: task("sleep 2;"), isDone: { exists(marker(dir, $0)) }) }
+        let start = Date()
+        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < 30 { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(lines("\(dir)/slurm-jobs").count == 1)
+        // Run B on the same folder: it submits nothing and ends when A's tasks are done.
+        let second = SlurmExecutor(options: testOptions())
+        let progress = Progress()
+        try second.run(jobFolder: dir, taskCount: 3, command: task("sleep 2;"), isDone: { exists(marker(dir, $0)) },
+                       progress: progress.record)
+        #expect(second.submissions.isEmpty)
+        #expect((0..<3).allSatisfy { exists(marker(dir, $0)) && lines("\(dir)/runs-\($0)") == ["run"] })
+        #expect(progress.last! == (3, 3))
+        #expect(a.wait(timeout: 30)?.error == nil)
+    }
+
     @Test("a task scancel'led while it runs is resubmitted and the run completes")
     func scancelledTaskResubmitted() throws {
         guard clusterReady() else { return }
