@@ -41,6 +41,10 @@ func clusterReady() -> Bool {
     return false
 }
 
+/// Seconds a test waits for a task to start: the cluster may be busy with other users' arrays (only
+/// outright failures wait this long).
+let slotWait = 120.0
+
 /// The options of every test: no waiting for markers (one host), quick retries.
 func testOptions(retries: Int = 2) -> SlurmOptions {
     SlurmOptions(retries: retries, markerWait: 0)
@@ -202,7 +206,7 @@ struct SlurmExecutorTests {
         let first = SlurmExecutor(options: testOptions())
         let a = Background { try first.run(jobFolder: dir, taskCount: 3, command: task("sleep 2;"), isDone: { exists(marker(dir, $0)) }) }
         let start = Date()
-        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < 30 { Thread.sleep(forTimeInterval: 0.1) }
+        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < slotWait { Thread.sleep(forTimeInterval: 0.1) }
         #expect(lines("\(dir)/slurm-jobs").count == 1)
         // Run B on the same folder: it submits nothing and ends when A's tasks are done.
         let second = SlurmExecutor(options: testOptions())
@@ -212,7 +216,7 @@ struct SlurmExecutorTests {
         #expect(second.submissions.isEmpty)
         #expect((0..<3).allSatisfy { exists(marker(dir, $0)) && lines("\(dir)/runs-\($0)") == ["run"] })
         #expect(progress.last! == (3, 3))
-        #expect(a.wait(timeout: 30)?.error == nil)
+        #expect(a.wait(timeout: slotWait)?.error == nil)
     }
 
     @Test("a task scancel'led while it runs is resubmitted and the run completes")
@@ -227,7 +231,7 @@ struct SlurmExecutorTests {
 
         let start = Date()
         var cancelledTask: String? = nil
-        while cancelledTask == nil && Date().timeIntervalSince(start) < 30 {
+        while cancelledTask == nil && Date().timeIntervalSince(start) < slotWait {
             Thread.sleep(forTimeInterval: 0.1)
             guard let job = ex.submissions.first?.jobID else { continue }
             if squeueLines([job]).contains("\(job)_1 R") && exists("\(dir)/runs-1") {
@@ -237,7 +241,7 @@ struct SlurmExecutorTests {
             }
         }
         #expect(cancelledTask != nil, "task 1 never ran")
-        let outcome = run.wait(timeout: 30)
+        let outcome = run.wait(timeout: slotWait)
         #expect(outcome != nil, "run did not end")
         #expect(outcome?.error == nil, "\(String(describing: outcome?.error))")
         #expect(exists(marker(dir, 0)) && exists(marker(dir, 1)))
@@ -259,7 +263,7 @@ struct SlurmExecutorTests {
         let ex = SlurmExecutor(options: testOptions(), isCancelled: { flag.load(ordering: .relaxed) })
         let run = Background { try ex.run(jobFolder: dir, taskCount: 4, command: task("sleep 30;"), isDone: { exists(marker(dir, $0)) }) }
         let start = Date()
-        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < 15 { Thread.sleep(forTimeInterval: 0.1) }
+        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < slotWait { Thread.sleep(forTimeInterval: 0.1) }
         #expect(exists("\(dir)/runs-0"), "no task started")
         let jobs = ex.submissions.map(\.jobID)
         #expect(jobs.count == 1)
