@@ -222,8 +222,11 @@ public final class SlurmExecutor: Sendable {
     /// submitted by this run is `scancel`led and `CancelledError` is thrown.
     public func run(jobFolder: String, taskCount: Int, command: [String], environment: [String: String] = [:],
                     isDone: @Sendable (Int) -> Bool, progress: (@Sendable (Int, Int) -> Void)? = nil) throws {
-        precondition(taskCount >= 0, "taskCount must be ≥ 0")
+        guard taskCount >= 0 else { throw SlurmError(jobFolder: jobFolder, message: "taskCount must be ≥ 0, got \(taskCount)") }
         guard !command.isEmpty else { throw SlurmError(jobFolder: jobFolder, message: "empty command") }
+        guard options.cpusPerTask >= 1, options.retries >= 0, (options.maxParallel ?? 1) >= 1, options.markerWait >= 0 else {
+            throw SlurmError(jobFolder: jobFolder, message: "options out of range: cpusPerTask \(options.cpusPerTask) (≥ 1), retries \(options.retries) (≥ 0), maxParallel \(options.maxParallel.map(String.init) ?? "none") (≥ 1), markerWait \(options.markerWait) (≥ 0)")
+        }
         for key in environment.keys where !isShellName(key) {
             throw SlurmError(jobFolder: jobFolder, message: "'\(key)' is not a valid environment variable name")
         }
@@ -261,12 +264,27 @@ public final class SlurmExecutor: Sendable {
                 arrays[s.jobID] = offset
                 arrayTasks[s.jobID] = chunk
                 submitted.withLock { $0.append(s) }
+                recordArray(folder: folder, s)
                 try checkCancelled(jobs: jobs)
             }
         }
 
+        // Arrays an earlier run on this folder submitted (it was killed, or runs still) whose tasks are still
+        // queued are adopted: waited for, cancelled with this run, not submitted a second time.
+        let earlier = recordedArrays(folder: folder).filter { $0.offset >= 0 }
+        if !earlier.isEmpty, let queued = queuedTasks(Dictionary(earlier.map { ($0.jobID, $0.offset) }, uniquingKeysWith: { a, _ in a })) {
+            for r in earlier {
+                let still = r.indices.filter { $0 < taskCount && queued.contains($0) && !done.contains($0) }
+                guard !still.isEmpty else { continue }
+                for i in still { outstanding.insert(i); attempts[i] = max(attempts[i], 1) }
+                jobs.append(r.jobID)
+                arrays[r.jobID] = r.offset
+                arrayTasks[r.jobID] = still
+            }
+        }
+
         do {
-            try submit((0..<taskCount).filter { !done.contains($0) })
+            try submit((0..<taskCount).filter { !done.contains($0) && !outstanding.contains($0) })
         } catch let e as SlurmError {
             cancelQuietly(jobs)
             throw e
@@ -387,6 +405,25 @@ public final class SlurmExecutor: Sendable {
         }
     }
 
+    /// Appends "JOBID OFFSET INDICES" to jobFolder/slurm-jobs, so a later run on the folder finds the arrays.
+    private func recordArray(folder: String, _ s: SlurmSubmission) {
+        let line = "\(s.jobID) \(s.offset) \(arraySpec(s.indices))\n"
+        let fd = open(folder + "/slurm-jobs", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+    }
+
+    /// The arrays of jobFolder/slurm-jobs (the last 1000).
+    private func recordedArrays(folder: String) -> [(jobID: String, offset: Int, indices: [Int])] {
+        guard let text = try? String(contentsOfFile: folder + "/slurm-jobs", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").suffix(1000).compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count == 3, f[0].allSatisfy(\.isNumber), let offset = Int(f[1]) else { return nil }
+            return (String(f[0]), offset, expandArrayIndices(String(f[2])))
+        }
+    }
+
     /// The cluster's MaxArraySize (array indices must stay below it); 1001, Slurm's default, when unknown.
     private func maxArraySize() -> Int {
         guard let r = try? runSubprocess(["scontrol", "show", "config"], timeout: 30), r.succeeded else { return 1001 }
@@ -412,6 +449,8 @@ public final class SlurmExecutor: Sendable {
         for line in r.stdout.split(separator: "\n") {
             let f = line.split(separator: " ")
             guard f.count >= 2, let offset = arrays[String(f[0])] else { continue }
+            // A finished task can still be listed (squeue -j of some versions shows every state): it is not queued.
+            if f.count >= 3, finishedStates.contains(String(f[2])) { continue }
             // A pending array may still be folded ("3-7%2" or "[3-7]") in some Slurm versions.
             for k in expandArrayIndices(String(f[1])) { queued.insert(k + offset) }
         }
@@ -431,6 +470,9 @@ public final class SlurmExecutor: Sendable {
 }
 
 // MARK: - Helpers
+
+/// squeue's short states of tasks that have ended.
+let finishedStates: Set<String> = ["CD", "F", "CA", "TO", "NF", "PR", "OOM", "BF", "DL", "RV", "SE"]
 
 /// `0-3,5,7-9` for [0, 1, 2, 3, 5, 7, 8, 9].
 func arraySpec(_ indices: [Int]) -> String {

@@ -41,6 +41,10 @@ func clusterReady() -> Bool {
     return false
 }
 
+/// Seconds a test waits for a task to start: the cluster may be busy with other users' arrays (only
+/// outright failures wait this long).
+let slotWait = 120.0
+
 /// The options of every test: no waiting for markers (one host), quick retries.
 func testOptions(retries: Int = 2) -> SlurmOptions {
     SlurmOptions(retries: retries, markerWait: 0)
@@ -68,6 +72,27 @@ final class Progress: Sendable {
     var last: (Int, Int)? { calls.withLock { $0.last } }
 }
 
+/// Runs `body` on a thread of its own (not Swift's cooperative pool, which the other suites keep busy).
+final class Background: Sendable {
+    let result = Mutex<(error: Error?, endedAt: Date)?>(nil)
+    let finished = DispatchSemaphore(value: 0)
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        let t = Thread { [self] in
+            var error: Error? = nil
+            do { try body() } catch let e { error = e }
+            let outcome = (error: error, endedAt: Date())
+            result.withLock { $0 = outcome }
+            finished.signal()
+        }
+        t.start()
+    }
+    /// The error (nil: returned normally) and the time it ended; nil when it runs longer than `timeout`.
+    func wait(timeout: Double) -> (error: Error?, endedAt: Date)? {
+        guard finished.wait(timeout: .now() + timeout) == .success else { return nil }
+        return result.withLock { $0 }
+    }
+}
+
 @Suite("Slurm executor on the local cluster", .serialized)
 struct SlurmExecutorTests {
     @Test("five tasks all complete: markers, one run each, progress 5/5, logs appended")
@@ -91,6 +116,12 @@ struct SlurmExecutorTests {
         #expect(progress.calls.withLock { $0.first! } == (0, 5))
         #expect(ex.submissions.count == 1)
         #expect(ex.submissions[0].indices == [0, 1, 2, 3, 4] && ex.submissions[0].attempt == 1)
+        // The batch script: offset argument, log redirection, quoted environment, exec of the quoted command.
+        #expect(ex.submissions[0].script == "\(dir)/slurm-1.sh")
+        let script = try String(contentsOfFile: "\(dir)/slurm-1.sh", encoding: .utf8)
+        #expect(script.hasPrefix("#!/bin/sh\n"))
+        #expect(script.contains("GREETING='it'\\''s a '\\''quoted'\\'' $value'; export GREETING\n"), "\(script)")
+        #expect(script.contains("\nexec /bin/sh -c 'i=$SLURM_ARRAY_TASK_ID; "), "\(script)")
         #expect(squeueLines(ex.submissions.map(\.jobID)).isEmpty)
     }
 
@@ -166,20 +197,42 @@ struct SlurmExecutorTests {
         #expect(again.submissions.isEmpty)
     }
 
+    @Test("a second run on a folder whose arrays are still queued adopts them instead of submitting again")
+    func adoptsQueuedArrays() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("adopt")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Run A (as if its emsh were killed: nobody waits for it) submits 3 tasks of 2 s.
+        let first = SlurmExecutor(options: testOptions())
+        let a = Background { try first.run(jobFolder: dir, taskCount: 3, command: task("sleep 2;"), isDone: { exists(marker(dir, $0)) }) }
+        let start = Date()
+        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < slotWait { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(lines("\(dir)/slurm-jobs").count == 1)
+        // Run B on the same folder: it submits nothing and ends when A's tasks are done.
+        let second = SlurmExecutor(options: testOptions())
+        let progress = Progress()
+        try second.run(jobFolder: dir, taskCount: 3, command: task("sleep 2;"), isDone: { exists(marker(dir, $0)) },
+                       progress: progress.record)
+        #expect(second.submissions.isEmpty)
+        #expect((0..<3).allSatisfy { exists(marker(dir, $0)) && lines("\(dir)/runs-\($0)") == ["run"] })
+        #expect(progress.last! == (3, 3))
+        #expect(a.wait(timeout: slotWait)?.error == nil)
+    }
+
     @Test("a task scancel'led while it runs is resubmitted and the run completes")
-    func scancelledTaskResubmitted() async throws {
+    func scancelledTaskResubmitted() throws {
         guard clusterReady() else { return }
         let dir = try temporaryFolder("scancel")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ex = SlurmExecutor(options: testOptions())
         // Task 1 sleeps 5 s on its first run (the test cancels it meanwhile); task 0 and the retry finish at once.
         let command = task("if [ $i = 1 ] && [ $(wc -l < runs-$i) = 1 ]; then sleep 5; fi;")
-        let run = Task.detached { try ex.run(jobFolder: dir, taskCount: 2, command: command, isDone: { exists(marker(dir, $0)) }) }
+        let run = Background { try ex.run(jobFolder: dir, taskCount: 2, command: command, isDone: { exists(marker(dir, $0)) }) }
 
         let start = Date()
         var cancelledTask: String? = nil
-        while cancelledTask == nil && Date().timeIntervalSince(start) < 20 {
-            try await Task.sleep(nanoseconds: 100_000_000)
+        while cancelledTask == nil && Date().timeIntervalSince(start) < slotWait {
+            Thread.sleep(forTimeInterval: 0.1)
             guard let job = ex.submissions.first?.jobID else { continue }
             if squeueLines([job]).contains("\(job)_1 R") && exists("\(dir)/runs-1") {
                 let r = try runSubprocess(["scancel", "\(job)_1"], timeout: 30)
@@ -188,18 +241,19 @@ struct SlurmExecutorTests {
             }
         }
         #expect(cancelledTask != nil, "task 1 never ran")
-        try await run.value
+        let outcome = run.wait(timeout: slotWait)
+        #expect(outcome != nil, "run did not end")
+        #expect(outcome?.error == nil, "\(String(describing: outcome?.error))")
         #expect(exists(marker(dir, 0)) && exists(marker(dir, 1)))
         #expect(lines("\(dir)/runs-1").count == 2)
         #expect(ex.submissions.count == 2 && ex.submissions[1].indices == [1])
         // Slurm's own note of the cancellation is in the task's log, before the retry's header.
         let log = (try? String(contentsOfFile: "\(dir)/logs/task-1.log", encoding: .utf8)) ?? ""
         #expect(log.contains("CANCELLED"), "\(log)")
-        #expect(Date().timeIntervalSince(start) < 20)
     }
 
     @Test("cancellation: run throws CancelledError quickly and its arrays leave the queue")
-    func cancellation() async throws {
+    func cancellation() throws {
         guard clusterReady() else { return }
         let dir = try temporaryFolder("cancel")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -207,13 +261,9 @@ struct SlurmExecutorTests {
         // executor polls a flag of its own; by default it polls Cancellation.isCancelled.
         let flag = Atomic<Bool>(false)
         let ex = SlurmExecutor(options: testOptions(), isCancelled: { flag.load(ordering: .relaxed) })
-        let run = Task.detached { () -> (Error?, Date) in
-            do { try ex.run(jobFolder: dir, taskCount: 4, command: task("sleep 30;"), isDone: { exists(marker(dir, $0)) }) }
-            catch { return (error, Date()) }
-            return (nil, Date())
-        }
+        let run = Background { try ex.run(jobFolder: dir, taskCount: 4, command: task("sleep 30;"), isDone: { exists(marker(dir, $0)) }) }
         let start = Date()
-        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < 15 { try await Task.sleep(nanoseconds: 100_000_000) }
+        while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < slotWait { Thread.sleep(forTimeInterval: 0.1) }
         #expect(exists("\(dir)/runs-0"), "no task started")
         let jobs = ex.submissions.map(\.jobID)
         #expect(jobs.count == 1)
@@ -221,17 +271,65 @@ struct SlurmExecutorTests {
 
         let cancelledAt = Date()
         flag.store(true, ordering: .relaxed)
-        let (error, endedAt) = await run.value
-        #expect(error is CancelledError, "\(String(describing: error))")
-        #expect(endedAt.timeIntervalSince(cancelledAt) < 2, "run took \(endedAt.timeIntervalSince(cancelledAt)) s to stop")
+        let outcome = run.wait(timeout: 30)
+        #expect(outcome?.error is CancelledError, "\(String(describing: outcome))")
+        let stopped = outcome.map { $0.endedAt.timeIntervalSince(cancelledAt) } ?? 99
+        #expect(stopped < 2, "run took \(stopped) s to stop")
         // scancel'led: the tasks leave the queue within Slurm's KillWait.
         var left = squeueLines(jobs)
         while !left.isEmpty && Date().timeIntervalSince(cancelledAt) < 10 {
-            try await Task.sleep(nanoseconds: 200_000_000)
+            Thread.sleep(forTimeInterval: 0.2)
             left = squeueLines(jobs)
         }
         #expect(left.isEmpty, "still queued: \(left)")
         #expect(!(0..<4).contains { exists(marker(dir, $0)) })
+    }
+
+    @Test("maxParallel: no two tasks overlap with %1; extra sbatch arguments reach the job")
+    func maxParallelAndExtraArguments() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("parallel")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = testOptions()
+        o.maxParallel = 1
+        o.extraArguments = ["--comment=emsh extra argument"]
+        let ex = SlurmExecutor(options: o)
+        // Each task records its start and end; with %1 the intervals are disjoint.
+        try ex.run(jobFolder: dir, taskCount: 3,
+                   command: task("date +%s.%N > start-$i; sleep 0.3; date +%s.%N > end-$i;"),
+                   isDone: { exists(marker(dir, $0)) })
+        let spans = (0..<3).map { i in
+            (Double(lines("\(dir)/start-\(i)").first ?? "") ?? -1, Double(lines("\(dir)/end-\(i)").first ?? "") ?? -1)
+        }.sorted { $0.0 < $1.0 }
+        #expect(spans.allSatisfy { $0.0 > 0 && $0.1 > $0.0 }, "\(spans)")
+        for k in 1..<spans.count { #expect(spans[k].0 >= spans[k - 1].1, "tasks overlap: \(spans)") }
+        // The array's record (kept by slurmctld for MinJobAge seconds) carries the comment.
+        let show = try runSubprocess(["scontrol", "show", "job", ex.submissions[0].jobID], timeout: 30)
+        #expect(show.stdout.contains("Comment=emsh extra argument"), "\(show.stdout.prefix(600))")
+    }
+
+    @Test("an option sbatch refuses is a SlurmError with sbatch's message, and nothing stays queued")
+    func sbatchRefuses() throws {
+        guard clusterReady() else { return }
+        let dir = try temporaryFolder("refused")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = testOptions()
+        o.partition = "no-such-partition"
+        let ex = SlurmExecutor(options: o)
+        do {
+            try ex.run(jobFolder: dir, taskCount: 2, command: task(), isDone: { exists(marker(dir, $0)) })
+            Issue.record("no error")
+        } catch let e as SlurmError {
+            #expect(e.description.hasPrefix("slurm: sbatch refused the array of 2 tasks: "), "\(e)")
+            #expect(e.description.lowercased().contains("partition"), "\(e)")
+            #expect(e.failedTasks.isEmpty)
+        }
+        #expect(ex.submissions.isEmpty)
+        o.partition = nil
+        o.cpusPerTask = 0
+        #expect(throws: SlurmError.self) {
+            try SlurmExecutor(options: o).run(jobFolder: dir, taskCount: 1, command: task(), isDone: { _ in false })
+        }
     }
 
     @Test("the default cancellation check reads Kernels' Cancellation flag")
@@ -243,6 +341,23 @@ struct SlurmExecutorTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try ex.run(jobFolder: dir, taskCount: 0, command: ["true"], isDone: { _ in false })
         #expect(ex.submissions.isEmpty)
+    }
+}
+
+/// Opt-in (EMSH_SLURM_BENCH=1): wall time of empty tasks through the executor, for "Slurm overhead per task".
+@Test("Slurm overhead per task (EMSH_SLURM_BENCH=1)", .enabled(if: ProcessInfo.processInfo.environment["EMSH_SLURM_BENCH"] == "1"))
+func slurmOverheadPerTask() throws {
+    guard clusterReady() else { return }
+    for n in [1, 20] {
+        let dir = try temporaryFolder("bench")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ex = SlurmExecutor(options: testOptions())
+        let t0 = Date()
+        try ex.run(jobFolder: dir, taskCount: n, command: ["/bin/sh", "-c", "touch done-$SLURM_ARRAY_TASK_ID"],
+                   isDone: { exists(marker(dir, $0)) })
+        let s = Date().timeIntervalSince(t0)
+        print("slurm overhead: \(n) empty task\(n == 1 ? "" : "s") in \(String(format: "%.2f", s)) s (\(String(format: "%.2f", s / Double(n))) s per task, \(ProcessInfo.processInfo.activeProcessorCount) CPUs)")
+        #expect((0..<n).allSatisfy { exists(marker(dir, $0)) })
     }
 }
 
