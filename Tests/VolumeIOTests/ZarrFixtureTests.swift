@@ -13,7 +13,7 @@ import Testing
 
     func open(_ name: String, level: Int = 0) throws -> ZarrArray {
         let a = try ZarrArray.open(Self.dir + name, level: level)
-        if level == 0 {
+        if level == 0 && !a.isSharded {
             #expect(a.shape == Self.shape)
             #expect(a.chunks == Shape(z: 2, y: 8, x: 16))
             #expect(a.chunkGrid == Shape(z: 3, y: 3, x: 2))
@@ -103,6 +103,33 @@ import Testing
         let a = try open("v3_gzip_f32_be.zarr")
         #expect(a.type == .f32 && a.codec == .gzip(level: 5))
         #expect(try a.readAll().f32?.array == Self.indices.map { Float($0) * 0.25 - 100 })
+    }
+
+    /// Shards of 4×16×32 holding 2×8×16 chunks, index (with crc32c) at the end; an inner chunk left
+    /// out of its shard and a missing shard are the fill value.
+    @Test func v3Sharded() throws {
+        let a = try open("v3_sharded_u16.zarr")
+        #expect(a.isSharded && a.shape == Self.shape && a.chunks == Shape(z: 4, y: 16, x: 32) && a.chunkGrid == Shape(z: 2, y: 2, x: 1))
+        #expect(!a.chunkExists(cz: 1, cy: 1, cx: 0))
+        let v = try a.readAll()
+        for z in 0..<5 { for y in 0..<20 { for x in 0..<30 {
+            let zeroed = (z < 2 && y < 8 && x < 16) || (z == 4 && y >= 16)
+            let i = (z * 20 + y) * 30 + x
+            if v.value(z: z, y: y, x: x) != (zeroed ? 0 : Double((i * 1237) % 65536)) { Issue.record("voxel \(z) \(y) \(x)"); return }
+        } } }
+        #expect(errorText { try a.writeChunk(Volume(zeros: Shape(z: 4, y: 16, x: 30), type: .u16), cz: 0, cy: 0, cx: 0) }?
+            .contains("sharded") == true)
+        // A damaged copy: a flipped index byte fails the crc32c; a cut file cannot hold its index.
+        let d = TempDir()
+        try FileManager.default.copyItem(atPath: Self.dir + "v3_sharded_u16.zarr", toPath: d.file("s.zarr"))
+        let shard = d.file("s.zarr/0/c/0/1/0")
+        var bytes = readFile(shard)
+        bytes[bytes.count - 10] ^= 1
+        writeFile(shard, bytes)
+        let b = try ZarrArray.open(d.file("s.zarr"))
+        #expect(errorText { _ = try b.readAll() }?.contains("\(shard): corrupt shard") == true)
+        writeFile(shard, Array(bytes.prefix(20)))
+        #expect(errorText { _ = try b.readAll() }?.contains("\(shard): truncated or corrupt shard") == true)
     }
 
     /// ome-zarr's writer: t and c axes of size 1 are dropped; level 1 halves y and x.

@@ -235,7 +235,12 @@ import Testing
         try ZarrArray.checkMetadata(meta(bytes))
         let cases: [(String, String)] = [
             ("{\"name\": \"sharding_indexed\", \"configuration\": {}}", "sharding_indexed"),
-            (bytes + ", {\"name\": \"crc32c\"}", "crc32c"),
+            (bytes + ", {\"name\": \"crc32c\"}, {\"name\": \"zstd\"}", "after crc32c"),
+            ("{\"name\": \"sharding_indexed\", \"configuration\": {\"chunk_shape\": [3, 4], \"codecs\": [" + bytes + "]}}",
+             "does not divide"),
+            ("{\"name\": \"sharding_indexed\", \"configuration\": {\"chunk_shape\": [2, 2], \"codecs\": ["
+             + "{\"name\": \"sharding_indexed\", \"configuration\": {\"chunk_shape\": [1, 1], \"codecs\": [" + bytes + "]}}]}}",
+             "nested sharding"),
             ("{\"name\": \"transpose\", \"configuration\": {\"order\": [1, 0]}}, " + bytes, "transpose"),
             ("{\"name\": \"zstd\"}", "before the \"bytes\""),
         ]

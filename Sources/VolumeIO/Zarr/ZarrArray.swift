@@ -31,6 +31,8 @@ public struct ZarrArray: Sendable {
     public let notes: [String]
     /// The array's metadata file (.zarray or zarr.json), named in errors about it.
     public let metadataFile: String
+    /// A v3 sharded array: `chunks` is then the shard (one file), which `read` decodes whole.
+    public var isSharded: Bool { meta.sharding != nil }
 
     let meta: ZarrArrayMeta
     /// For each stored dimension: 0 z, 1 y, 2 x, or -1 for a dropped axis of size 1.
@@ -260,7 +262,14 @@ public struct ZarrArray: Sendable {
         try checkMemory(storedBytes, what: "decoding a chunk of \(meta.chunks) \(meta.dtype.name)", path: file)
         let decoded = UnsafeMutableRawPointer.allocate(byteCount: max(storedBytes, 1), alignment: 64)
         defer { decoded.deallocate() }
-        try bytes.withUnsafeBytes { try ZarrCodecs.decode(meta.codec, $0, into: decoded, count: storedBytes, file: file) }
+        try bytes.withUnsafeBytes { raw in
+            if let sh = meta.sharding {
+                try ZarrShard.decode(raw, meta: meta, sharding: sh, into: decoded, file: file)
+            } else {
+                let data = meta.crc32c ? try ZarrShard.checkCRC(raw, file: file) : raw
+                try ZarrCodecs.decode(meta.codec, data, into: decoded, count: storedBytes, file: file)
+            }
+        }
         if meta.dtype.isNative { return try body(UnsafeRawPointer(decoded)) }
         let memBytes = spatialChunkCount * type.byteSize
         try checkMemory(memBytes, what: "converting a chunk of \(meta.chunks) \(meta.dtype.name)", path: file)
@@ -376,6 +385,9 @@ public struct ZarrArray: Sendable {
         let file = chunkPath(cz: cz, cy: cy, cx: cx)
         if !meta.dtype.isNative {
             throw IOError(metadataFile, "emsh writes only |u1, <u2, <u4 and <f4 arrays; this one is \(meta.dtype.name)")
+        }
+        if meta.sharding != nil || meta.crc32c {
+            throw IOError(metadataFile, "emsh does not write sharded or crc32c-checked arrays (it reads them)")
         }
         if v.type != type { throw IOError(file, "cannot write a \(v.type.rawValue) volume into a \(type.rawValue) array") }
         let es = type.byteSize
