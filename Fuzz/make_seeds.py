@@ -104,3 +104,5 @@ put("zarr", "seed-v05-group.json", json.dumps({"zarr_format": 3, "node_type": "g
     "ome": {"version": "0.5", "multiscales": [{"axes": ["z", "y", "x"], "datasets": [{"path": "0"}]}]}}}).encode())
 put("zarr", "seed-bad-trailing-comma.zarray", b'{"zarr_format": 2, "shape": [1,],}')
 put("zarr", "seed-bad-escape.json", b'{"a": "\\ud800\\u00e9", "b": [1e999, -0, 0.5e-3]}')
+# The zarr chunk seeds (seed-chunk-*, seed-shard-u16) are chunk files copied from Tests/Fixtures/zarr
+# (written by zarr-python; this script needs only the standard library, so it does not make them).
