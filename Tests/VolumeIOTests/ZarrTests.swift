@@ -350,3 +350,35 @@ func crop(_ v: Volume, _ z: Range<Int>, _ y: Range<Int>, _ x: Range<Int>) -> Vol
     } }
     return out
 }
+
+/// Throughput on a 64×1024×1024 u8 volume when EMSH_ZARR_BENCH names a scratch folder (skipped
+/// otherwise): write (64×256×256 chunks), read all, read one chunk-sized box, a 2-level pyramid.
+@Test func zarrThroughput() throws {
+    guard let dir = ProcessInfo.processInfo.environment["EMSH_ZARR_BENCH"] else { return }
+    let shape = Shape(z: 64, y: 1024, x: 1024)
+    let v = Volume(zeros: shape, type: .u8)
+    // Image-like values: smooth with noise, so codecs have something realistic to do.
+    var rng = Rng(1)
+    for i in 0..<shape.count { v.u8!.pointer[i] = UInt8(truncatingIfNeeded: (i % 1024) / 8 + (i / 1024 % 1024) / 8 + Int(rng.next() & 15)) }
+    for codec in [ZarrCodec.zstd(level: 3), .blosc(cname: "lz4", level: 5, shuffle: 1), .zlib(level: 6), .raw] {
+        let p = dir + "/bench.zarr"
+        let a = try ZarrArray.create(p, shape: shape, chunks: Shape(z: 64, y: 256, x: 256), type: .u8, spacing: .unit,
+                                     kind: .image, codec: codec, overwrite: true)
+        let clock = ContinuousClock()
+        let w = try clock.measure { try a.write(v, z0: 0, y0: 0, x0: 0) }
+        var back: Volume?
+        let r = try clock.measure { back = try a.readAll() }
+        let box = try clock.measure { _ = try a.read(z: 0..<64, y: 100..<356, x: 100..<356) }
+        let pyr = try clock.measure { try writeZarrPyramid(p, levels: 3) }
+        #expect(bytes(of: back!) == bytes(of: v))
+        let size = (try FileManager.default.subpathsOfDirectory(atPath: p + "/0")).reduce(0) { s, f in
+            s + ((try? FileManager.default.attributesOfItem(atPath: p + "/0/" + f)[.size] as? Int) ?? 0)
+        }
+        func mbs(_ d: Duration) -> String {
+            let s = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            return String(Int(Double(shape.count) / s / 1e6)) + " MB/s"
+        }
+        print("zarr bench \(codec): write \(w) (\(mbs(w))), read all \(r) (\(mbs(r))), one 64×256×256 box \(box), "
+              + "pyramid 2 levels \(pyr), level 0 on disk \(size / 1_000_000) MB")
+    }
+}
