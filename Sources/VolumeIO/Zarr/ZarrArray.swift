@@ -31,7 +31,8 @@ public struct ZarrArray: Sendable {
     public let notes: [String]
     /// The array's metadata file (.zarray or zarr.json), named in errors about it.
     public let metadataFile: String
-    /// A v3 sharded array: `chunks` is then the shard (one file), which `read` decodes whole.
+    /// A v3 sharded array: `chunks` are then the inner chunks (each decoded on its own) and
+    /// `chunkPath` names the shard file that holds them. emsh reads shards but does not write them.
     public var isSharded: Bool { meta.sharding != nil }
 
     let meta: ZarrArrayMeta
@@ -223,17 +224,29 @@ public struct ZarrArray: Sendable {
     // MARK: Chunks
 
     /// Path of the chunk file (for error messages and markers).
+    /// For a sharded array, the shard file that holds the chunk.
     public func chunkPath(cz: Int, cy: Int, cx: Int) -> String {
         var key = meta.keyPrefixC ? "c" + meta.separator : ""
-        for (k, a) in axisMap.enumerated() {
+        for (k, i) in storedIndex(cz, cy, cx).enumerated() {
             if k > 0 { key += meta.separator }
-            key += String(a == 0 ? cz : a == 1 ? cy : a == 2 ? cx : 0)
+            key += String(meta.shardShape.map { i / ($0[k] / meta.chunks[k]) } ?? i)
         }
         return ZarrFiles.join(arrayPath, key)
     }
 
+    /// Whether the chunk is stored (for a sharded array: its shard exists and lists it).
     public func chunkExists(cz: Int, cy: Int, cx: Int) -> Bool {
-        inGrid(cz, cy, cx) && ZarrFiles.kind(chunkPath(cz: cz, cy: cy, cx: cx)) == .file
+        guard inGrid(cz, cy, cx) else { return false }
+        let file = chunkPath(cz: cz, cy: cy, cx: cx)
+        if let sh = meta.sharding, let outer = meta.shardShape {
+            return (try? ZarrShard.readInner(file: file, index: storedIndex(cz, cy, cx), inner: meta.chunks, outer: outer, sharding: sh)) != nil
+        }
+        return ZarrFiles.kind(file) == .file
+    }
+
+    /// The chunk's index along every stored dimension (0 for dropped size-1 axes).
+    func storedIndex(_ cz: Int, _ cy: Int, _ cx: Int) -> [Int] {
+        axisMap.map { $0 == 0 ? cz : $0 == 1 ? cy : $0 == 2 ? cx : 0 }
     }
 
     func inGrid(_ cz: Int, _ cy: Int, _ cx: Int) -> Bool {
@@ -256,19 +269,23 @@ public struct ZarrArray: Sendable {
     /// Decodes chunk (cz, cy, cx) into memory of `type` and hands `body` its full (unclipped)
     /// chunks.z × chunks.y × chunks.x elements; nil when the chunk file does not exist.
     func withChunk<R>(cz: Int, cy: Int, cx: Int, _ body: (UnsafeRawPointer?) throws -> R) throws -> R {
-        let file = chunkPath(cz: cz, cy: cy, cx: cx)
-        guard let bytes = try ZarrFiles.readIfPresent(file) else { return try body(nil) }
+        var file = chunkPath(cz: cz, cy: cy, cx: cx)
+        let bytes: [UInt8]?
+        if let sh = meta.sharding, let outer = meta.shardShape {
+            let found = try ZarrShard.readInner(file: file, index: storedIndex(cz, cy, cx), inner: meta.chunks, outer: outer, sharding: sh)
+            bytes = found?.bytes
+            if let found { file = found.label }
+        } else {
+            bytes = try ZarrFiles.readIfPresent(file)
+        }
+        guard let bytes else { return try body(nil) }
         let storedBytes = storedChunkCount * meta.dtype.size
         try checkMemory(storedBytes, what: "decoding a chunk of \(meta.chunks) \(meta.dtype.name)", path: file)
         let decoded = UnsafeMutableRawPointer.allocate(byteCount: max(storedBytes, 1), alignment: 64)
         defer { decoded.deallocate() }
         try bytes.withUnsafeBytes { raw in
-            if let sh = meta.sharding {
-                try ZarrShard.decode(raw, meta: meta, sharding: sh, into: decoded, file: file)
-            } else {
-                let data = meta.crc32c ? try ZarrShard.checkCRC(raw, file: file) : raw
-                try ZarrCodecs.decode(meta.codec, data, into: decoded, count: storedBytes, file: file)
-            }
+            let data = meta.crc32c || meta.sharding?.innerCRC32C == true ? try ZarrShard.checkCRC(raw, file: file) : raw
+            try ZarrCodecs.decode(meta.codec, data, into: decoded, count: storedBytes, file: file)
         }
         if meta.dtype.isNative { return try body(UnsafeRawPointer(decoded)) }
         let memBytes = spatialChunkCount * type.byteSize

@@ -88,25 +88,6 @@ enum ZarrConvert {
         }
     }
 
-    /// The fill value as one stored element (dtype size and byte order), for inner chunks a shard leaves out.
-    static func storedFill(_ fill: Double, dtype: ZarrDType) -> [UInt8] {
-        var bits: UInt64
-        switch (dtype.base, dtype.size) {
-        case (.float, 4): bits = UInt64(Float(fill).bitPattern)
-        case (.float, _): bits = fill.bitPattern
-        default: bits = fill.isFinite && abs(fill) < 9.2e18 ? UInt64(bitPattern: Int64(fill)) : 0
-        }
-        var out = (0..<dtype.size).map { UInt8(truncatingIfNeeded: bits >> (8 * UInt64($0))) }
-        if dtype.bigEndian { out.reverse() }
-        return out
-    }
-
-    /// Fills `count` elements of the stored pattern `pattern` at `dst`.
-    static func fillStored(_ dst: UnsafeMutableRawPointer, count: Int, pattern: [UInt8]) {
-        if pattern.allSatisfy({ $0 == 0 }) { dst.initializeMemory(as: UInt8.self, repeating: 0, count: count * pattern.count); return }
-        for i in 0..<count { for (j, b) in pattern.enumerated() { dst.storeBytes(of: b, toByteOffset: i * pattern.count + j, as: UInt8.self) } }
-    }
-
     /// Fills `count` elements of `type` at `dst` with the bit pattern `bits`.
     static func fill(_ dst: UnsafeMutableRawPointer, count: Int, type: VoxelType, bits: UInt32) {
         switch type {

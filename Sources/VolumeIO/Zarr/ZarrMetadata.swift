@@ -113,8 +113,10 @@ struct ZarrArrayMeta: Sendable {
     var attributes: ZarrJSON?
     /// v3: every chunk ends in a CRC-32C of the bytes before it (checked, then dropped).
     var crc32c = false
-    /// v3 sharding: `chunks` is then the shard (one file), read whole; `codec` is the inner one.
+    /// v3 sharding: `chunks` are then the inner chunks and `codec` is the inner codec; `shardShape`
+    /// is the grid's chunk shape (one file per shard).
     var sharding: ZarrSharding?
+    var shardShape: [Int]?
 
     /// Most voxels an array may have (2^48, about 2.8 × 10^14: a 1 TB cell at u8 is 10^12) and
     /// most bytes a chunk may have (c-blosc's limit; and a chunk is one allocation).
@@ -200,12 +202,30 @@ struct ZarrArrayMeta: Sendable {
         guard let grid = j["chunk_grid"], grid["name"]?.string == "regular" else {
             throw IOError(file, "chunk_grid \(j["chunk_grid"]?.text() ?? "missing") is not supported (only \"regular\")")
         }
-        let (shape, chunks) = try shapeAndChunks(j["shape"], grid["configuration"]?["chunk_shape"], file: file, dtype: dtype)
+        let gridChunks = grid["configuration"]?["chunk_shape"]
+        var shardShape: [Int]?
+        let shape: [Int], chunks: [Int]
         if let sh = chain.sharding {
-            // Inner chunks tile the shard exactly (the spec requires it).
-            if sh.innerChunks.count != chunks.count || zip(chunks, sh.innerChunks).contains(where: { $1 <= 0 || $0 % $1 != 0 }) {
-                throw IOError(file, "sharding chunk_shape \(sh.innerChunks) does not divide the shard shape \(chunks)")
+            // emsh's chunks are the inner chunks (the unit of decoding); the grid's are the shards (files).
+            (shape, chunks) = try shapeAndChunks(j["shape"], .array(sh.innerChunks.map { .int($0) }), file: file, dtype: dtype)
+            guard let list = gridChunks?.array, list.count == chunks.count else {
+                throw IOError(file, "chunk_grid chunk_shape \(gridChunks?.text() ?? "missing") does not match sharding chunk_shape \(sh.innerChunks)")
             }
+            let outer = try list.map { v -> Int in
+                guard let i = v.int, i > 0 else { throw IOError(file, "chunk_grid chunk_shape holds \(v.text()); every size must be at least 1") }
+                return i
+            }
+            // Inner chunks tile the shard exactly (the spec requires it); the index has one entry per inner chunk.
+            var perShard = 1
+            for (o, i) in zip(outer, chunks) {
+                if o % i != 0 { throw IOError(file, "sharding chunk_shape \(chunks) does not divide the shard shape \(outer)") }
+                let (r, ov) = perShard.multipliedReportingOverflow(by: o / i)
+                if ov || r > 1 << 32 { throw IOError(file, "shards of \(outer) hold more than 2^32 chunks of \(chunks)") }
+                perShard = r
+            }
+            shardShape = outer
+        } else {
+            (shape, chunks) = try shapeAndChunks(j["shape"], gridChunks, file: file, dtype: dtype)
         }
         var sep = "/"
         var prefixC = true
@@ -228,7 +248,7 @@ struct ZarrArrayMeta: Sendable {
         }
         return ZarrArrayMeta(format: 3, shape: shape, chunks: chunks, dtype: dtype, codec: chain.sharding?.innerCodec ?? chain.codec,
                              fill: fill, separator: sep, keyPrefixC: prefixC, dimensionNames: names, attributes: j["attributes"],
-                             crc32c: chain.crc32c, sharding: chain.sharding)
+                             crc32c: chain.crc32c, sharding: chain.sharding, shardShape: shardShape)
     }
 
     /// A v3 codec list, reduced to what emsh reads: byte order, one compressor, an optional

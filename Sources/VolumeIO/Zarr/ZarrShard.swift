@@ -1,67 +1,82 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reading Zarr v3 shards (codec `sharding_indexed`) and the `crc32c` codec.
 ///
-/// A shard is read whole: every inner chunk is decoded into its place in one buffer of the shard's
-/// size (checked against the memory ceiling by the caller), so the rest of ZarrArray treats a
-/// shard as one big chunk. emsh does not write shards.
+/// A shard file holds inner chunks, each encoded on its own, and an index of (offset, length)
+/// pairs, little-endian UInt64, one per inner chunk in C order (2^64−1 twice: not stored, the
+/// fill value). emsh reads one inner chunk at a time — the index, then that chunk, by pread — so
+/// memory follows the inner chunk, however large the shard. emsh does not write shards.
 enum ZarrShard {
-    /// Decodes the shard file `bytes` into `dst` (the shard's elements in the stored dtype, C order).
-    static func decode(_ bytes: UnsafeRawBufferPointer, meta: ZarrArrayMeta, sharding sh: ZarrSharding,
-                       into dst: UnsafeMutableRawPointer, file: String) throws {
-        let es = meta.dtype.size
-        let shard = meta.chunks, inner = sh.innerChunks
-        let n = shard.count
-        let per = (0..<n).map { shard[$0] / inner[$0] }
-        let count = per.reduce(1, *)
-        let innerCount = inner.reduce(1, *)
+    /// The encoded bytes of the inner chunk at stored chunk index `index`, and a label naming it
+    /// for errors ("SHARD (inner chunk k)"); nil when the shard file or the chunk is not stored.
+    static func readInner(file: String, index: [Int], inner: [Int], outer: [Int], sharding sh: ZarrSharding) throws
+        -> (bytes: [UInt8], label: String)? {
+        let fd = open(file, O_RDONLY)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw IOError(file, "cannot open: \(errnoMessage())")
+        }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw IOError(file, "cannot read: \(errnoMessage())") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw IOError(file, "is a folder, not a shard file") }
+        let size = Int(st.st_size)
+        var count = 1, k = 0
+        for d in 0..<inner.count {
+            let per = outer[d] / inner[d]
+            count *= per
+            k = k * per + index[d] % per
+        }
+        let label = "\(file) (inner chunk \(k))"
         let indexBytes = 16 * count + (sh.indexCRC ? 4 : 0)
-        if bytes.count < indexBytes {
-            throw IOError(file, "truncated or corrupt shard: \(bytes.count) bytes cannot hold its index of \(indexBytes) bytes")
+        if size < indexBytes {
+            throw IOError(file, "truncated or corrupt shard: \(size) bytes cannot hold its index of \(indexBytes) bytes")
         }
-        guard let base = bytes.baseAddress else { return }
-        let indexStart = sh.indexAtEnd ? bytes.count - indexBytes : 0
+        let indexStart = sh.indexAtEnd ? size - indexBytes : 0
+        var entry = [UInt8](repeating: 0, count: 16)
         if sh.indexCRC {
-            let stored = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: indexStart + 16 * count, as: UInt32.self))
-            if crc32c(base + indexStart, count: 16 * count) != stored { throw IOError(file, "corrupt shard: the index's crc32c does not match") }
-        }
-        let fill = ZarrConvert.storedFill(meta.fill, dtype: meta.dtype)
-        let innerBytes = innerCount * es
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(innerBytes, 1), alignment: 64)
-        defer { scratch.deallocate() }
-        for k in 0..<count {
-            let offset = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: indexStart + 16 * k, as: UInt64.self))
-            let length = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: indexStart + 16 * k + 8, as: UInt64.self))
-            if offset == UInt64.max && length == UInt64.max {
-                ZarrConvert.fillStored(scratch, count: innerCount, pattern: fill)
-            } else {
-                if offset > UInt64(bytes.count) || length > UInt64(bytes.count) - offset {
-                    throw IOError(file, "truncated or corrupt shard: inner chunk \(k) at \(offset) of \(length) bytes lies past the \(bytes.count)-byte file")
-                }
-                var part = UnsafeRawBufferPointer(start: base + Int(offset), count: Int(length))
-                if sh.innerCRC32C { part = try checkCRC(part, file: "\(file) (inner chunk \(k))") }
-                try ZarrCodecs.decode(meta.codec, part, into: scratch, count: innerBytes, file: "\(file) (inner chunk \(k))")
+            // The checksum covers the whole index: read it all (16 bytes per inner chunk).
+            try checkMemory(indexBytes, what: "reading a shard index of \(count) chunks", path: file)
+            var index = [UInt8](repeating: 0, count: indexBytes)
+            try readFully(fd, &index, at: indexStart, file: file)
+            let ok = index.withUnsafeBytes { b in
+                crc32c(b.baseAddress!, count: 16 * count) == UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 16 * count, as: UInt32.self))
             }
-            // Inner chunk k's grid position in the shard, then its rows copied into place.
-            var pos = [Int](repeating: 0, count: n)
-            var r = k
-            for d in stride(from: n - 1, through: 0, by: -1) { pos[d] = (r % per[d]) * inner[d]; r /= per[d] }
-            copyBlock(scratch, inner: inner, into: dst, outer: shard, at: pos, elementSize: es)
+            if !ok { throw IOError(file, "corrupt shard: the index's crc32c does not match") }
+            entry = Array(index[(16 * k)..<(16 * k + 16)])
+        } else {
+            try readFully(fd, &entry, at: indexStart + 16 * k, file: file)
         }
+        let (offset, length) = entry.withUnsafeBytes { b in
+            (UInt64(littleEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+        if offset == UInt64.max && length == UInt64.max { return nil }
+        if offset > UInt64(size) || length > UInt64(size) - offset {
+            throw IOError(label, "truncated or corrupt shard: the chunk at \(offset) of \(length) bytes lies past the \(size)-byte file")
+        }
+        try checkMemory(Int(length), what: "reading a \(length)-byte chunk", path: label)
+        var bytes = [UInt8](repeating: 0, count: Int(length))
+        try readFully(fd, &bytes, at: Int(offset), file: label)
+        return (bytes, label)
     }
 
-    /// Copies a C-order block of shape `inner` into the C-order array `outer` at `at`.
-    static func copyBlock(_ src: UnsafeRawPointer, inner: [Int], into dst: UnsafeMutableRawPointer, outer: [Int], at: [Int],
-                          elementSize es: Int) {
-        let n = inner.count
-        let rowBytes = inner[n - 1] * es
-        var idx = [Int](repeating: 0, count: max(n - 1, 0))
-        let rows = inner.dropLast().reduce(1, *)
-        for row in 0..<rows {
-            var o = 0
-            for d in 0..<(n - 1) { o = o * outer[d] + at[d] + idx[d] }
-            o = o * outer[n - 1] + at[n - 1]
-            (dst + o * es).copyMemory(from: src + row * rowBytes, byteCount: rowBytes)
-            var d = n - 2
-            while d >= 0 { idx[d] += 1; if idx[d] < inner[d] { break }; idx[d] = 0; d -= 1 }
+    /// pread of exactly `buf.count` bytes at `offset`.
+    static func readFully(_ fd: Int32, _ buf: inout [UInt8], at offset: Int, file: String) throws {
+        var done = 0
+        let n = buf.count
+        while done < n {
+            let r = buf.withUnsafeMutableBytes { b in pread(fd, b.baseAddress! + done, n - done, off_t(offset + done)) }
+            if r < 0 {
+                if errno == EINTR { continue }
+                throw IOError(file, "cannot read: \(errnoMessage())")
+            }
+            if r == 0 { throw IOError(file, "truncated shard: the file ended while reading") }
+            done += r
         }
     }
 
