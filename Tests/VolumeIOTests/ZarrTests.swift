@@ -97,6 +97,10 @@ import Testing
                                                        type: .u8, spacing: Self.spacing, kind: .image, overwrite: true) }
         #expect(msg?.contains("not a Zarr store") == true)
         #expect(FileManager.default.fileExists(atPath: d.file("other/notes.txt")))
+        // Chunks larger than the array are cut to it.
+        let small = try ZarrArray.create(d.file("small.zarr"), shape: Shape(z: 3, y: 40, x: 50), chunks: Shape(z: 64, y: 32, x: 256),
+                                         type: .u8, spacing: Self.spacing, kind: .image)
+        #expect(small.chunks == Shape(z: 3, y: 32, x: 50) && small.chunkGrid == Shape(z: 1, y: 2, x: 1))
         // Absurd sizes and settings.
         let absurd: [(Shape, Shape, ZarrCodec, String)] = [
             (Shape(z: 100_000, y: 100_000, x: 100_000), Shape(z: 1, y: 64, x: 64), .raw, "2^48"),

@@ -436,11 +436,13 @@ public struct ZarrArray: Sendable {
 
     /// Creates a new OME-Zarr v0.4 / Zarr v2 store at `path` with one level "0". Replaces
     /// nothing: if `path` exists and is not empty, throws unless `overwrite` (and then only a
-    /// folder that is a Zarr store is deleted).
+    /// folder that is a Zarr store is deleted). A chunk larger than the array along an axis is cut
+    /// to the array's size (Zarr would store the padding).
     public static func create(_ path: String, shape: Shape, chunks: Shape, type: VoxelType, spacing: Spacing, kind: VolumeKind,
                               codec: ZarrCodec = .zstd(level: 3), overwrite: Bool = false) throws -> ZarrArray {
         let dtype = ZarrDType.native(type)
-        let shapeList = [shape.z, shape.y, shape.x], chunkList = [chunks.z, chunks.y, chunks.x]
+        let shapeList = [shape.z, shape.y, shape.x]
+        let chunkList = zip([chunks.z, chunks.y, chunks.x], shapeList).map { c, s in s > 0 ? min(c, s) : c }
         _ = try ZarrArrayMeta.shapeAndChunks(.array(shapeList.map { .int($0) }), .array(chunkList.map { .int($0) }),
                                              file: path, dtype: dtype)
         for (name, s) in [("x", spacing.x), ("y", spacing.y), ("z", spacing.z)] where !(s.isFinite && s > 0) {

@@ -150,7 +150,7 @@ struct ZarrArrayMeta: Sendable {
         }
         let codec = try parseV2Compressor(j["compressor"] ?? .null, file: file)
         var sep = "."
-        if let s = j["dimension_separator"] {
+        if let s = j["dimension_separator"], !s.isNull {
             guard let t = s.string, t == "." || t == "/" else { throw IOError(file, "dimension_separator \(s.text()) must be \".\" or \"/\"") }
             sep = t
         }
