@@ -216,6 +216,7 @@ import Testing
         #expect(a.notes.count == 3 && a.notes[0].contains("furlong") && a.spacing == Self.spacing)
         writeFile(d.file("s.zarr/.zattrs"), Array(attrs.replacingOccurrences(of: "\"nanometer\"", with: "\"micrometer\"").utf8))
         #expect(try ZarrArray.open(d.file("s.zarr")).spacing == Spacing(x: 7500, y: 7500, z: 50_000))
+        #expect(ZarrArray.isStore(d.file("s.zarr")) && ZarrArray.isStore(d.file("s.zarr/0")) && !ZarrArray.isStore(d.path))
         // Paths that are not stores.
         #expect(errorText { _ = try ZarrArray.open(d.file("nothing.zarr")) } == "\(d.file("nothing.zarr")): does not exist")
         writeFile(d.file("plain.zarr"), [1, 2, 3])

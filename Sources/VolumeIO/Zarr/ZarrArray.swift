@@ -47,6 +47,12 @@ public struct ZarrArray: Sendable {
 
     // MARK: Opening
 
+    /// Whether `path` is a folder that looks like a Zarr store or array (.zgroup, .zattrs, .zarray
+    /// or zarr.json in it): for `load` to tell a store from a file pattern.
+    public static func isStore(_ path: String) -> Bool {
+        ZarrFiles.kind(path) == .folder && ZarrFiles.isZarrFolder(path)
+    }
+
     /// Opens an OME-Zarr group (multiscales, picks dataset `level`) or a bare Zarr array folder.
     /// v2 (.zgroup/.zattrs/.zarray) and v3 (zarr.json).
     public static func open(_ path: String, level: Int = 0) throws -> ZarrArray {
