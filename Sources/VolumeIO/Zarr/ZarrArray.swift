@@ -19,7 +19,8 @@ public struct ZarrArray: Sendable {
     public let type: VoxelType
     /// Nanometres, from the NGFF scale transform of this level (1 nm per voxel when there is none).
     public let spacing: Spacing
-    /// From .zattrs "emsh": {"kind": ...} when present (OME "image-label" → labels), else .image (u32 → .labels).
+    /// From .zattrs "emsh": {"kind": ...} when present (mask only for u8, labels only for u32), else
+    /// .image (u32 → .labels).
     public let kind: VolumeKind
     public let level: Int
     public let levelCount: Int
@@ -161,13 +162,14 @@ public struct ZarrArray: Sendable {
                 }
             }
         }
+        // As for TIFF: labels are u32 and masks u8 (commands rely on it); other integer images still
+        // serve as labels where a command asks for them.
         let type = meta.dtype.memoryType
         var kind: VolumeKind = type == .u32 ? .labels : .image
-        if attributes?["image-label"] != nil && type != .f32 { kind = .labels }
         if let k = attributes?["emsh"]?["kind"]?.string, let vk = VolumeKind(rawValue: k) {
             switch vk {
             case .mask where type == .u8: kind = .mask
-            case .labels where type != .f32: kind = .labels
+            case .labels where type == .u32: kind = .labels
             case .image: kind = .image
             default: notes.append("\(attributesFile): kind \(k) does not suit \(meta.dtype.name); read as \(kind.rawValue)")
             }
