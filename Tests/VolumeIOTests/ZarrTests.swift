@@ -101,6 +101,8 @@ import Testing
         let small = try ZarrArray.create(d.file("small.zarr"), shape: Shape(z: 3, y: 40, x: 50), chunks: Shape(z: 64, y: 32, x: 256),
                                          type: .u8, spacing: Self.spacing, kind: .image)
         #expect(small.chunks == Shape(z: 3, y: 32, x: 50) && small.chunkGrid == Shape(z: 1, y: 2, x: 1))
+        #expect(errorText { _ = try ZarrArray.create(d.file("k.zarr"), shape: Shape(z: 1, y: 4, x: 4), chunks: Shape(z: 1, y: 4, x: 4),
+                                                     type: .u16, spacing: Self.spacing, kind: .labels) }?.contains("u32 voxels") == true)
         // Absurd sizes and settings.
         let absurd: [(Shape, Shape, ZarrCodec, String)] = [
             (Shape(z: 100_000, y: 100_000, x: 100_000), Shape(z: 1, y: 64, x: 64), .raw, "2^48"),

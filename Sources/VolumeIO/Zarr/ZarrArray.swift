@@ -457,6 +457,9 @@ public struct ZarrArray: Sendable {
             throw IOError(path, "spacing \(name) \(s) must be a positive number of nanometres")
         }
         try ZarrCodecs.validate(codec, path: path)
+        if (kind == .mask && type != .u8) || (kind == .labels && type != .u32) {
+            throw IOError(path, "a \(kind.rawValue) store holds \(kind == .mask ? "u8" : "u32") voxels, not \(type.rawValue)")
+        }
         switch ZarrFiles.kind(path) {
         case .file: throw IOError(path, "exists and is a file")
         case .folder where !ZarrFiles.isEmptyFolder(path):
