@@ -97,6 +97,12 @@ import Testing
                                                        type: .u8, spacing: Self.spacing, kind: .image, overwrite: true) }
         #expect(msg?.contains("not a Zarr store") == true)
         #expect(FileManager.default.fileExists(atPath: d.file("other/notes.txt")))
+        // A trailing slash names the same store; a missing parent folder is an error.
+        let slash = try ZarrArray.create(d.file("slash.zarr/"), shape: Shape(z: 1, y: 4, x: 4), chunks: Shape(z: 1, y: 4, x: 4),
+                                         type: .u8, spacing: Self.spacing, kind: .image)
+        #expect(slash.chunkPath(cz: 0, cy: 0, cx: 0) == d.file("slash.zarr/0/0/0/0"))
+        #expect(errorText { _ = try ZarrArray.create(d.file("no/such/x.zarr"), shape: Shape(z: 1, y: 4, x: 4), chunks: Shape(z: 1, y: 4, x: 4),
+                                                     type: .u8, spacing: Self.spacing, kind: .image) }?.contains("does not exist") == true)
         // Chunks larger than the array are cut to it.
         let small = try ZarrArray.create(d.file("small.zarr"), shape: Shape(z: 3, y: 40, x: 50), chunks: Shape(z: 64, y: 32, x: 256),
                                          type: .u8, spacing: Self.spacing, kind: .image)

@@ -468,12 +468,13 @@ public struct ZarrArray: Sendable {
             try ZarrFiles.removeTree(path)
         default: break
         }
-        let (parent, _) = splitPath(path)
+        var bare = Substring(path)
+        while bare.count > 1, bare.hasSuffix("/") { bare = bare.dropLast() }     // "x.zarr/" names x.zarr
+        let (parent, name) = splitPath(String(bare))
         if !parent.isEmpty && ZarrFiles.kind(parent) != .folder { throw IOError(path, "folder \(parent) does not exist") }
         try ZarrFiles.makeFolders(ZarrFiles.join(path, "0"))
         try writeArrayMetadata(ZarrFiles.join(path, "0"), shape: shapeList, chunks: chunkList, dtype: dtype, codec: codec)
         try ZarrFiles.writeMetadata(.object([("zarr_format", .int(2))]), to: ZarrFiles.join(path, ".zgroup"))
-        let name = splitPath(path).base
         let scale = [spacing.z, spacing.y, spacing.x]
         try ZarrFiles.writeMetadata(groupAttributes(name: name.isEmpty ? "image" : name, scales: [scale], kind: kind, extra: nil),
                                     to: ZarrFiles.join(path, ".zattrs"))
