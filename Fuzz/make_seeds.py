@@ -75,3 +75,34 @@ scripts = {
 }
 for name, text in scripts.items():
     put("script", name, text.encode())
+
+# Zarr metadata: a v2 .zarray, a v3 zarr.json, group attributes (v0.4 and v0.5), and broken ones.
+zarray = {"zarr_format": 2, "shape": [5, 20, 30], "chunks": [2, 8, 16], "dtype": "<u2",
+          "compressor": {"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0},
+          "fill_value": 0, "order": "C", "filters": None, "dimension_separator": "/"}
+import json
+put("zarr", "seed-v2.zarray", json.dumps(zarray, indent=2).encode())
+put("zarr", "seed-v2-i8-be.zarray", json.dumps({**zarray, "dtype": ">i8", "compressor": {"id": "zstd", "level": 3},
+                                                "fill_value": "NaN", "shape": [1, 1, 5, 20, 30],
+                                                "chunks": [1, 1, 2, 8, 16]}).encode())
+put("zarr", "seed-v3.json", json.dumps({
+    "zarr_format": 3, "node_type": "array", "shape": [5, 20, 30], "data_type": "float32",
+    "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [2, 8, 16]}},
+    "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}}, "fill_value": "0x7fc00000",
+    "codecs": [{"name": "transpose", "configuration": {"order": [0, 1, 2]}},
+               {"name": "bytes", "configuration": {"endian": "big"}},
+               {"name": "blosc", "configuration": {"cname": "zstd", "clevel": 3, "shuffle": "bitshuffle", "typesize": 4}}],
+    "dimension_names": ["z", "y", "x"], "attributes": {}}).encode())
+multiscales = [{"version": "0.4", "name": "x", "axes": [
+    {"name": "c", "type": "channel"}, {"name": "z", "type": "space", "unit": "micrometer"},
+    {"name": "y", "type": "space", "unit": "nanometer"}, {"name": "x", "type": "space", "unit": "angstrom"}],
+    "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1, 0.05, 7.5, 75]},
+                                                             {"type": "translation", "translation": [0, 0, 0, 0]}]}],
+    "coordinateTransformations": [{"type": "scale", "scale": [1, 1, 2, 2]}]}]
+put("zarr", "seed-v04.zattrs", json.dumps({"multiscales": multiscales, "emsh": {"kind": "labels"}}).encode())
+put("zarr", "seed-v05-group.json", json.dumps({"zarr_format": 3, "node_type": "group", "attributes": {
+    "ome": {"version": "0.5", "multiscales": [{"axes": ["z", "y", "x"], "datasets": [{"path": "0"}]}]}}}).encode())
+put("zarr", "seed-bad-trailing-comma.zarray", b'{"zarr_format": 2, "shape": [1,],}')
+put("zarr", "seed-bad-escape.json", b'{"a": "\\ud800\\u00e9", "b": [1e999, -0, 0.5e-3]}')
+# The zarr chunk seeds (seed-chunk-*, seed-shard-u16) are chunk files copied from Tests/Fixtures/zarr
+# (written by zarr-python; this script needs only the standard library, so it does not make them).

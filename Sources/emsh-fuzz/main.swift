@@ -1,5 +1,5 @@
 // emsh-fuzz TARGET [libFuzzer flags | corpus files]
-// TARGET: png, tiff, csv, model, script. Built with scripts/fuzz under libFuzzer + ASan;
+// TARGET: png, tiff, csv, model, script, zarr. Built with scripts/fuzz under libFuzzer + ASan;
 // in a plain build it replays the files given as arguments.
 import Foundation
 import FuzzTargets
@@ -9,7 +9,7 @@ import CFuzzer
 
 var arguments = CommandLine.arguments
 guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: emsh-fuzz png|tiff|csv|model|script [files or libFuzzer flags]\n".utf8))
+    FileHandle.standardError.write(Data("usage: emsh-fuzz png|tiff|csv|model|script|zarr [files or libFuzzer flags]\n".utf8))
     exit(2)
 }
 arguments.remove(at: 1)

@@ -19,7 +19,8 @@ public struct ZarrArray: Sendable {
     public let type: VoxelType
     /// Nanometres, from the NGFF scale transform of this level (1 nm per voxel when there is none).
     public let spacing: Spacing
-    /// From .zattrs "emsh": {"kind": ...} when present (OME "image-label" → labels), else .image (u32 → .labels).
+    /// From .zattrs "emsh": {"kind": ...} when present (mask only for u8, labels only for u32), else
+    /// .image (u32 → .labels).
     public let kind: VolumeKind
     public let level: Int
     public let levelCount: Int
@@ -31,6 +32,9 @@ public struct ZarrArray: Sendable {
     public let notes: [String]
     /// The array's metadata file (.zarray or zarr.json), named in errors about it.
     public let metadataFile: String
+    /// A v3 sharded array: `chunks` are then the inner chunks (each decoded on its own) and
+    /// `chunkPath` names the shard file that holds them. emsh reads shards but does not write them.
+    public var isSharded: Bool { meta.sharding != nil }
 
     let meta: ZarrArrayMeta
     /// For each stored dimension: 0 z, 1 y, 2 x, or -1 for a dropped axis of size 1.
@@ -43,6 +47,12 @@ public struct ZarrArray: Sendable {
     }
 
     // MARK: Opening
+
+    /// Whether `path` is a folder that looks like a Zarr store or array (.zgroup, .zattrs, .zarray
+    /// or zarr.json in it): for `load` to tell a store from a file pattern.
+    public static func isStore(_ path: String) -> Bool {
+        ZarrFiles.kind(path) == .folder && ZarrFiles.isZarrFolder(path)
+    }
 
     /// Opens an OME-Zarr group (multiscales, picks dataset `level`) or a bare Zarr array folder.
     /// v2 (.zgroup/.zattrs/.zarray) and v3 (zarr.json).
@@ -152,13 +162,14 @@ public struct ZarrArray: Sendable {
                 }
             }
         }
+        // As for TIFF: labels are u32 and masks u8 (commands rely on it); other integer images still
+        // serve as labels where a command asks for them.
         let type = meta.dtype.memoryType
         var kind: VolumeKind = type == .u32 ? .labels : .image
-        if attributes?["image-label"] != nil && type != .f32 { kind = .labels }
         if let k = attributes?["emsh"]?["kind"]?.string, let vk = VolumeKind(rawValue: k) {
             switch vk {
             case .mask where type == .u8: kind = .mask
-            case .labels where type != .f32: kind = .labels
+            case .labels where type == .u32: kind = .labels
             case .image: kind = .image
             default: notes.append("\(attributesFile): kind \(k) does not suit \(meta.dtype.name); read as \(kind.rawValue)")
             }
@@ -221,17 +232,29 @@ public struct ZarrArray: Sendable {
     // MARK: Chunks
 
     /// Path of the chunk file (for error messages and markers).
+    /// For a sharded array, the shard file that holds the chunk.
     public func chunkPath(cz: Int, cy: Int, cx: Int) -> String {
         var key = meta.keyPrefixC ? "c" + meta.separator : ""
-        for (k, a) in axisMap.enumerated() {
+        for (k, i) in storedIndex(cz, cy, cx).enumerated() {
             if k > 0 { key += meta.separator }
-            key += String(a == 0 ? cz : a == 1 ? cy : a == 2 ? cx : 0)
+            key += String(meta.shardShape.map { i / ($0[k] / meta.chunks[k]) } ?? i)
         }
         return ZarrFiles.join(arrayPath, key)
     }
 
+    /// Whether the chunk is stored (for a sharded array: its shard exists and lists it).
     public func chunkExists(cz: Int, cy: Int, cx: Int) -> Bool {
-        inGrid(cz, cy, cx) && ZarrFiles.kind(chunkPath(cz: cz, cy: cy, cx: cx)) == .file
+        guard inGrid(cz, cy, cx) else { return false }
+        let file = chunkPath(cz: cz, cy: cy, cx: cx)
+        if let sh = meta.sharding, let outer = meta.shardShape {
+            return (try? ZarrShard.readInner(file: file, index: storedIndex(cz, cy, cx), inner: meta.chunks, outer: outer, sharding: sh)) != nil
+        }
+        return ZarrFiles.kind(file) == .file
+    }
+
+    /// The chunk's index along every stored dimension (0 for dropped size-1 axes).
+    func storedIndex(_ cz: Int, _ cy: Int, _ cx: Int) -> [Int] {
+        axisMap.map { $0 == 0 ? cz : $0 == 1 ? cy : $0 == 2 ? cx : 0 }
     }
 
     func inGrid(_ cz: Int, _ cy: Int, _ cx: Int) -> Bool {
@@ -254,13 +277,24 @@ public struct ZarrArray: Sendable {
     /// Decodes chunk (cz, cy, cx) into memory of `type` and hands `body` its full (unclipped)
     /// chunks.z × chunks.y × chunks.x elements; nil when the chunk file does not exist.
     func withChunk<R>(cz: Int, cy: Int, cx: Int, _ body: (UnsafeRawPointer?) throws -> R) throws -> R {
-        let file = chunkPath(cz: cz, cy: cy, cx: cx)
-        guard let bytes = try ZarrFiles.readIfPresent(file) else { return try body(nil) }
+        var file = chunkPath(cz: cz, cy: cy, cx: cx)
+        let bytes: [UInt8]?
+        if let sh = meta.sharding, let outer = meta.shardShape {
+            let found = try ZarrShard.readInner(file: file, index: storedIndex(cz, cy, cx), inner: meta.chunks, outer: outer, sharding: sh)
+            bytes = found?.bytes
+            if let found { file = found.label }
+        } else {
+            bytes = try ZarrFiles.readIfPresent(file)
+        }
+        guard let bytes else { return try body(nil) }
         let storedBytes = storedChunkCount * meta.dtype.size
         try checkMemory(storedBytes, what: "decoding a chunk of \(meta.chunks) \(meta.dtype.name)", path: file)
         let decoded = UnsafeMutableRawPointer.allocate(byteCount: max(storedBytes, 1), alignment: 64)
         defer { decoded.deallocate() }
-        try bytes.withUnsafeBytes { try ZarrCodecs.decode(meta.codec, $0, into: decoded, count: storedBytes, file: file) }
+        try bytes.withUnsafeBytes { raw in
+            let data = meta.crc32c || meta.sharding?.innerCRC32C == true ? try ZarrShard.checkCRC(raw, file: file) : raw
+            try ZarrCodecs.decode(meta.codec, data, into: decoded, count: storedBytes, file: file)
+        }
         if meta.dtype.isNative { return try body(UnsafeRawPointer(decoded)) }
         let memBytes = spatialChunkCount * type.byteSize
         try checkMemory(memBytes, what: "converting a chunk of \(meta.chunks) \(meta.dtype.name)", path: file)
@@ -377,6 +411,9 @@ public struct ZarrArray: Sendable {
         if !meta.dtype.isNative {
             throw IOError(metadataFile, "emsh writes only |u1, <u2, <u4 and <f4 arrays; this one is \(meta.dtype.name)")
         }
+        if meta.sharding != nil || meta.crc32c {
+            throw IOError(metadataFile, "emsh does not write sharded or crc32c-checked arrays (it reads them)")
+        }
         if v.type != type { throw IOError(file, "cannot write a \(v.type.rawValue) volume into a \(type.rawValue) array") }
         let es = type.byteSize
         let storedBytes = storedChunkCount * es
@@ -407,17 +444,22 @@ public struct ZarrArray: Sendable {
 
     /// Creates a new OME-Zarr v0.4 / Zarr v2 store at `path` with one level "0". Replaces
     /// nothing: if `path` exists and is not empty, throws unless `overwrite` (and then only a
-    /// folder that is a Zarr store is deleted).
+    /// folder that is a Zarr store is deleted). A chunk larger than the array along an axis is cut
+    /// to the array's size (Zarr would store the padding).
     public static func create(_ path: String, shape: Shape, chunks: Shape, type: VoxelType, spacing: Spacing, kind: VolumeKind,
                               codec: ZarrCodec = .zstd(level: 3), overwrite: Bool = false) throws -> ZarrArray {
         let dtype = ZarrDType.native(type)
-        let shapeList = [shape.z, shape.y, shape.x], chunkList = [chunks.z, chunks.y, chunks.x]
+        let shapeList = [shape.z, shape.y, shape.x]
+        let chunkList = zip([chunks.z, chunks.y, chunks.x], shapeList).map { c, s in s > 0 ? min(c, s) : c }
         _ = try ZarrArrayMeta.shapeAndChunks(.array(shapeList.map { .int($0) }), .array(chunkList.map { .int($0) }),
                                              file: path, dtype: dtype)
         for (name, s) in [("x", spacing.x), ("y", spacing.y), ("z", spacing.z)] where !(s.isFinite && s > 0) {
             throw IOError(path, "spacing \(name) \(s) must be a positive number of nanometres")
         }
         try ZarrCodecs.validate(codec, path: path)
+        if (kind == .mask && type != .u8) || (kind == .labels && type != .u32) {
+            throw IOError(path, "a \(kind.rawValue) store holds \(kind == .mask ? "u8" : "u32") voxels, not \(type.rawValue)")
+        }
         switch ZarrFiles.kind(path) {
         case .file: throw IOError(path, "exists and is a file")
         case .folder where !ZarrFiles.isEmptyFolder(path):
@@ -426,12 +468,13 @@ public struct ZarrArray: Sendable {
             try ZarrFiles.removeTree(path)
         default: break
         }
-        let (parent, _) = splitPath(path)
+        var bare = Substring(path)
+        while bare.count > 1, bare.hasSuffix("/") { bare = bare.dropLast() }     // "x.zarr/" names x.zarr
+        let (parent, name) = splitPath(String(bare))
         if !parent.isEmpty && ZarrFiles.kind(parent) != .folder { throw IOError(path, "folder \(parent) does not exist") }
         try ZarrFiles.makeFolders(ZarrFiles.join(path, "0"))
         try writeArrayMetadata(ZarrFiles.join(path, "0"), shape: shapeList, chunks: chunkList, dtype: dtype, codec: codec)
         try ZarrFiles.writeMetadata(.object([("zarr_format", .int(2))]), to: ZarrFiles.join(path, ".zgroup"))
-        let name = splitPath(path).base
         let scale = [spacing.z, spacing.y, spacing.x]
         try ZarrFiles.writeMetadata(groupAttributes(name: name.isEmpty ? "image" : name, scales: [scale], kind: kind, extra: nil),
                                     to: ZarrFiles.join(path, ".zattrs"))

@@ -64,6 +64,8 @@ enum ZarrCodecs {
 
     /// Compresses `count` bytes of `src` (elements of `typeSize` bytes, for blosc's shuffle).
     static func encode(_ codec: ZarrCodec, _ src: UnsafeRawPointer, count: Int, typeSize: Int, file: String) throws -> [UInt8] {
+        // Every compressor's worst case is the input plus a little (a bound of the same order).
+        try checkMemory(count + count / 16 + 1024, what: "compressing a \(count)-byte chunk", path: file)
         switch codec {
         case .raw:
             return Array(UnsafeRawBufferPointer(start: src, count: count))

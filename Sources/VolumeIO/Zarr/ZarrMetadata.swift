@@ -111,6 +111,12 @@ struct ZarrArrayMeta: Sendable {
     var dimensionNames: [String?]?
     /// The array's own attributes (.zattrs of a v2 array, "attributes" of a v3 one).
     var attributes: ZarrJSON?
+    /// v3: every chunk ends in a CRC-32C of the bytes before it (checked, then dropped).
+    var crc32c = false
+    /// v3 sharding: `chunks` are then the inner chunks and `codec` is the inner codec; `shardShape`
+    /// is the grid's chunk shape (one file per shard).
+    var sharding: ZarrSharding?
+    var shardShape: [Int]?
 
     /// Most voxels an array may have (2^48, about 2.8 × 10^14: a 1 TB cell at u8 is 10^12) and
     /// most bytes a chunk may have (c-blosc's limit; and a chunk is one allocation).
@@ -144,7 +150,7 @@ struct ZarrArrayMeta: Sendable {
         }
         let codec = try parseV2Compressor(j["compressor"] ?? .null, file: file)
         var sep = "."
-        if let s = j["dimension_separator"] {
+        if let s = j["dimension_separator"], !s.isNull {
             guard let t = s.string, t == "." || t == "/" else { throw IOError(file, "dimension_separator \(s.text()) must be \".\" or \"/\"") }
             sep = t
         }
@@ -187,59 +193,8 @@ struct ZarrArrayMeta: Sendable {
         if j["node_type"]?.string != "array" { throw IOError(file, "node_type is \(j["node_type"]?.text() ?? "missing"), expected \"array\"") }
         // Codecs first: the byte order of the data type is the "bytes" codec's.
         guard let codecs = j["codecs"]?.array, !codecs.isEmpty else { throw IOError(file, "has no \"codecs\" list") }
-        var bigEndian = false
-        var codec = ZarrCodec.raw
-        var sawBytes = false
-        var sawCompressor = false
-        for c in codecs {
-            guard let name = c["name"]?.string else { throw IOError(file, "codec \(c.text()) has no \"name\"") }
-            let conf = c["configuration"] ?? .object([])
-            func int(_ key: String, _ def: Int) throws -> Int {
-                guard let v = conf[key] else { return def }
-                guard let i = v.int else { throw IOError(file, "codec \(name): \(key) \(v.text()) is not an integer") }
-                return i
-            }
-            switch name {
-            case "transpose":
-                let order = conf["order"]?.array?.compactMap { $0.int } ?? []
-                if sawBytes || order != Array(0..<order.count) {
-                    throw IOError(file, "codec transpose with order \(conf["order"]?.text() ?? "?") is not supported (only C order)")
-                }
-            case "bytes":
-                if sawBytes { throw IOError(file, "two \"bytes\" codecs") }
-                sawBytes = true
-                if let e = conf["endian"] {
-                    guard let s = e.string, s == "little" || s == "big" else { throw IOError(file, "codec bytes: endian \(e.text()) must be \"little\" or \"big\"") }
-                    bigEndian = s == "big"
-                }
-            case "sharding_indexed":
-                throw IOError(file, "sharded arrays (codec sharding_indexed) are not supported yet; rewrite the store without shards")
-            case "zstd", "gzip", "blosc":
-                if !sawBytes { throw IOError(file, "codec \(name) comes before the \"bytes\" codec") }
-                if sawCompressor { throw IOError(file, "more than one compression codec is not supported") }
-                sawCompressor = true
-                switch name {
-                case "zstd": codec = .zstd(level: try int("level", 0))
-                case "gzip": codec = .gzip(level: try int("level", 1))
-                default:
-                    let cname = conf["cname"]?.string ?? "lz4"
-                    try checkBloscName(cname, file: file)
-                    var shuffle = 1
-                    if let s = conf["shuffle"] {
-                        switch s.string {
-                        case "noshuffle": shuffle = 0
-                        case "shuffle": shuffle = 1
-                        case "bitshuffle": shuffle = 2
-                        default: throw IOError(file, "codec blosc: shuffle \(s.text()) is not noshuffle, shuffle or bitshuffle")
-                        }
-                    }
-                    codec = .blosc(cname: cname, level: try int("clevel", 5), shuffle: shuffle)
-                }
-            default:
-                throw IOError(file, "codec \"\(name)\" is not supported (supported: bytes, zstd, gzip, blosc, transpose in C order)")
-            }
-        }
-        if !sawBytes { throw IOError(file, "has no \"bytes\" codec") }
+        let chain = try parseV3Chain(codecs, file: file, inShard: false)
+        let bigEndian = chain.sharding?.innerBigEndian ?? chain.bigEndian
         guard let dts = j["data_type"]?.string else { throw IOError(file, "data_type \(j["data_type"]?.text() ?? "missing") is not a string") }
         guard let dtype = ZarrDType.parseV3(dts, bigEndian: bigEndian) else {
             throw IOError(file, "data_type \"\(dts)\" is not supported (expected uint8/16/32/64, int8/16/32/64, float32/64 or bool)")
@@ -247,7 +202,31 @@ struct ZarrArrayMeta: Sendable {
         guard let grid = j["chunk_grid"], grid["name"]?.string == "regular" else {
             throw IOError(file, "chunk_grid \(j["chunk_grid"]?.text() ?? "missing") is not supported (only \"regular\")")
         }
-        let (shape, chunks) = try shapeAndChunks(j["shape"], grid["configuration"]?["chunk_shape"], file: file, dtype: dtype)
+        let gridChunks = grid["configuration"]?["chunk_shape"]
+        var shardShape: [Int]?
+        let shape: [Int], chunks: [Int]
+        if let sh = chain.sharding {
+            // emsh's chunks are the inner chunks (the unit of decoding); the grid's are the shards (files).
+            (shape, chunks) = try shapeAndChunks(j["shape"], .array(sh.innerChunks.map { .int($0) }), file: file, dtype: dtype)
+            guard let list = gridChunks?.array, list.count == chunks.count else {
+                throw IOError(file, "chunk_grid chunk_shape \(gridChunks?.text() ?? "missing") does not match sharding chunk_shape \(sh.innerChunks)")
+            }
+            let outer = try list.map { v -> Int in
+                guard let i = v.int, i > 0 else { throw IOError(file, "chunk_grid chunk_shape holds \(v.text()); every size must be at least 1") }
+                return i
+            }
+            // Inner chunks tile the shard exactly (the spec requires it); the index has one entry per inner chunk.
+            var perShard = 1
+            for (o, i) in zip(outer, chunks) {
+                if o % i != 0 { throw IOError(file, "sharding chunk_shape \(chunks) does not divide the shard shape \(outer)") }
+                let (r, ov) = perShard.multipliedReportingOverflow(by: o / i)
+                if ov || r > 1 << 32 { throw IOError(file, "shards of \(outer) hold more than 2^32 chunks of \(chunks)") }
+                perShard = r
+            }
+            shardShape = outer
+        } else {
+            (shape, chunks) = try shapeAndChunks(j["shape"], gridChunks, file: file, dtype: dtype)
+        }
         var sep = "/"
         var prefixC = true
         if let enc = j["chunk_key_encoding"] {
@@ -267,8 +246,83 @@ struct ZarrArrayMeta: Sendable {
             if dn.count != shape.count { throw IOError(file, "dimension_names has \(dn.count) names for \(shape.count) dimensions") }
             names = dn.map { $0.string }
         }
-        return ZarrArrayMeta(format: 3, shape: shape, chunks: chunks, dtype: dtype, codec: codec, fill: fill,
-                             separator: sep, keyPrefixC: prefixC, dimensionNames: names, attributes: j["attributes"])
+        return ZarrArrayMeta(format: 3, shape: shape, chunks: chunks, dtype: dtype, codec: chain.sharding?.innerCodec ?? chain.codec,
+                             fill: fill, separator: sep, keyPrefixC: prefixC, dimensionNames: names, attributes: j["attributes"],
+                             crc32c: chain.crc32c, sharding: chain.sharding, shardShape: shardShape)
+    }
+
+    /// A v3 codec list, reduced to what emsh reads: byte order, one compressor, an optional
+    /// trailing crc32c, or sharding (which holds its own inner list).
+    struct V3Chain: Sendable {
+        var bigEndian = false
+        var codec = ZarrCodec.raw
+        var crc32c = false
+        var sharding: ZarrSharding?
+    }
+
+    static func parseV3Chain(_ codecs: [ZarrJSON], file: String, inShard: Bool) throws -> V3Chain {
+        var chain = V3Chain()
+        var sawBytes = false
+        var sawCompressor = false
+        for c in codecs {
+            guard let name = c["name"]?.string else { throw IOError(file, "codec \(c.text()) has no \"name\"") }
+            let conf = c["configuration"] ?? .object([])
+            func int(_ key: String, _ def: Int) throws -> Int {
+                guard let v = conf[key] else { return def }
+                guard let i = v.int else { throw IOError(file, "codec \(name): \(key) \(v.text()) is not an integer") }
+                return i
+            }
+            if chain.crc32c { throw IOError(file, "codec \(name) after crc32c is not supported") }
+            switch name {
+            case "transpose":
+                let order = conf["order"]?.array?.compactMap { $0.int } ?? []
+                if sawBytes || order != Array(0..<order.count) {
+                    throw IOError(file, "codec transpose with order \(conf["order"]?.text() ?? "?") is not supported (only C order)")
+                }
+            case "bytes":
+                if sawBytes { throw IOError(file, "two array-to-bytes codecs") }
+                sawBytes = true
+                if let e = conf["endian"] {
+                    guard let s = e.string, s == "little" || s == "big" else { throw IOError(file, "codec bytes: endian \(e.text()) must be \"little\" or \"big\"") }
+                    chain.bigEndian = s == "big"
+                }
+            case "sharding_indexed":
+                if sawBytes { throw IOError(file, "two array-to-bytes codecs") }
+                if inShard { throw IOError(file, "nested sharding is not supported") }
+                sawBytes = true
+                chain.sharding = try ZarrSharding.parse(conf, file: file)
+            case "crc32c":
+                if !sawBytes { throw IOError(file, "codec crc32c comes before the \"bytes\" codec") }
+                chain.crc32c = true
+            case "zstd", "gzip", "blosc":
+                if !sawBytes { throw IOError(file, "codec \(name) comes before the \"bytes\" codec") }
+                if chain.sharding != nil { throw IOError(file, "compressing whole shards (codec \(name) after sharding_indexed) is not supported") }
+                if sawCompressor { throw IOError(file, "more than one compression codec is not supported") }
+                sawCompressor = true
+                switch name {
+                case "zstd": chain.codec = .zstd(level: try int("level", 0))
+                case "gzip": chain.codec = .gzip(level: try int("level", 1))
+                default:
+                    let cname = conf["cname"]?.string ?? "lz4"
+                    try checkBloscName(cname, file: file)
+                    var shuffle = 1
+                    if let s = conf["shuffle"] {
+                        switch s.string {
+                        case "noshuffle": shuffle = 0
+                        case "shuffle": shuffle = 1
+                        case "bitshuffle": shuffle = 2
+                        default: throw IOError(file, "codec blosc: shuffle \(s.text()) is not noshuffle, shuffle or bitshuffle")
+                        }
+                    }
+                    chain.codec = .blosc(cname: cname, level: try int("clevel", 5), shuffle: shuffle)
+                }
+            default:
+                throw IOError(file, "codec \"\(name)\" is not supported (supported: bytes, zstd, gzip, blosc, crc32c, sharding_indexed, transpose in C order)")
+            }
+        }
+        if !sawBytes { throw IOError(file, "has no \"bytes\" codec") }
+        if chain.sharding != nil && chain.crc32c { throw IOError(file, "a crc32c over whole shards is not supported") }
+        return chain
     }
 
     /// Checks shape and chunks: lists of positive integers of one length (1 to 5), the array at
@@ -325,6 +379,44 @@ struct ZarrArrayMeta: Sendable {
         default:
             throw IOError(file, "fill_value \(v.text()) is not a number")
         }
+    }
+}
+
+/// The configuration of a v3 `sharding_indexed` codec: a shard file holds its inner chunks, each
+/// encoded by the inner codecs, and an index of (offset, length) pairs, 2^64−1 twice for a chunk
+/// that is not stored (the fill value).
+struct ZarrSharding: Sendable {
+    var innerChunks: [Int]
+    // The inner codec list, flattened (a chain holding a sharding holding a chain would be a recursive value).
+    var innerBigEndian: Bool
+    var innerCodec: ZarrCodec
+    var innerCRC32C: Bool
+    var indexCRC: Bool
+    var indexAtEnd: Bool
+
+    static func parse(_ conf: ZarrJSON, file: String) throws -> ZarrSharding {
+        guard let cs = conf["chunk_shape"]?.array else { throw IOError(file, "sharding_indexed has no chunk_shape") }
+        let inner = try cs.map { v -> Int in
+            guard let i = v.int, i > 0 else { throw IOError(file, "sharding chunk_shape holds \(v.text()); every size must be at least 1") }
+            return i
+        }
+        guard let codecs = conf["codecs"]?.array else { throw IOError(file, "sharding_indexed has no codecs") }
+        let chain = try ZarrArrayMeta.parseV3Chain(codecs, file: file, inShard: true)
+        var indexCRC = false
+        if let ic = conf["index_codecs"]?.array {
+            let idx = try ZarrArrayMeta.parseV3Chain(ic, file: file, inShard: true)
+            if idx.bigEndian || idx.codec != .raw || idx.sharding != nil {
+                throw IOError(file, "sharding index_codecs \(conf["index_codecs"]?.text() ?? "") are not supported (bytes little-endian, optionally crc32c)")
+            }
+            indexCRC = idx.crc32c
+        }
+        var atEnd = true
+        if let loc = conf["index_location"] {
+            guard let s = loc.string, s == "start" || s == "end" else { throw IOError(file, "sharding index_location \(loc.text()) must be \"start\" or \"end\"") }
+            atEnd = s == "end"
+        }
+        return ZarrSharding(innerChunks: inner, innerBigEndian: chain.bigEndian, innerCodec: chain.codec, innerCRC32C: chain.crc32c,
+                            indexCRC: indexCRC, indexAtEnd: atEnd)
     }
 }
 

@@ -1,12 +1,13 @@
 import Kernels
+import Synchronization
 
 /// Writes downsampled levels 1..<levels (2× in y and x per level; z kept — SBF-SEM voxels are
 /// anisotropic) from level 0 of the store, chunk by chunk with bounded memory: mean for images
 /// (rounded to the nearest integer for integer types), nearest (the voxel at even coordinates)
 /// for masks and labels; updates the multiscales metadata with the right scale per level.
 ///
-/// Each level is made from the one above it (as ome-zarr does), one output chunk at a time: the
-/// memory in use is about four chunks of the level above per worker thread. Levels keep level
+/// Each level is made from the one above it (as ome-zarr does), output chunks in parallel: the
+/// memory in use is about five chunks per worker thread. Levels keep level
 /// 0's chunk shape, dtype and compressor. Existing levels 1... are replaced; `levels` = 1
 /// removes them. Only stores emsh can write (Zarr v2, native dtypes) are accepted.
 public func writeZarrPyramid(_ path: String, levels: Int) throws {
@@ -52,53 +53,92 @@ public func writeZarrPyramid(_ path: String, levels: Int) throws {
     try ZarrFiles.writeMetadata(ZarrArray.groupAttributes(name: name, scales: scales, kind: base.kind, extra: oldAttrs), to: zattrs)
 }
 
-/// Fills every chunk of `target` (half the y, x size of `source`) from `source`.
+/// Fills every chunk of `target` (half the y, x size of `source`) from `source`, output chunks in
+/// parallel: each worker holds one output chunk and its source box (at most 2×2 source chunks).
 private func downsample(from source: ZarrArray, into target: ZarrArray, nearest: Bool) throws {
     let g = target.chunkGrid
-    // One chunk at a time; each chunk's source box is decoded in parallel inside `read`.
-    for cz in 0..<g.z {
-        for cy in 0..<g.y {
-            for cx in 0..<g.x {
-                let b = target.chunkBox(cz: cz, cy: cy, cx: cx)
-                let sy = (2 * b.y.lowerBound)..<min(source.shape.y, 2 * b.y.upperBound)
-                let sx = (2 * b.x.lowerBound)..<min(source.shape.x, 2 * b.x.upperBound)
-                let src = try source.read(z: b.z, y: sy, x: sx)
-                let out = Volume(zeros: Shape(z: b.z.count, y: b.y.count, x: b.x.count), type: target.type,
-                                 spacing: target.spacing, kind: target.kind)
-                reduce2x(src, into: out, nearest: nearest)
-                try target.writeChunk(out, cz: cz, cy: cy, cx: cx)
+    let firstError = Mutex<IOError?>(nil)
+    parallelFor(g.z * g.y * g.x) { i in
+        if firstError.withLock({ $0 != nil }) { return }
+        let cz = i / (g.y * g.x), cy = (i / g.x) % g.y, cx = i % g.x
+        do {
+            let b = target.chunkBox(cz: cz, cy: cy, cx: cx)
+            let sy = (2 * b.y.lowerBound)..<min(source.shape.y, 2 * b.y.upperBound)
+            let sx = (2 * b.x.lowerBound)..<min(source.shape.x, 2 * b.x.upperBound)
+            let src = try source.read(z: b.z, y: sy, x: sx)
+            let out = Volume(zeros: Shape(z: b.z.count, y: b.y.count, x: b.x.count), type: target.type,
+                             spacing: target.spacing, kind: target.kind)
+            reduce2x(src, into: out, nearest: nearest)
+            try target.writeChunk(out, cz: cz, cy: cy, cx: cx)
+        } catch {
+            let e = error as? IOError ?? IOError(target.chunkPath(cz: cz, cy: cy, cx: cx), "\(error)")
+            firstError.withLock { if $0 == nil { $0 = e } }
+        }
+    }
+    if let e = firstError.withLock({ $0 }) { throw e }
+}
+
+/// out[z, y, x] = mean of src[z, 2y..2y+1, 2x..2x+1] (the voxels that exist at an odd edge;
+/// integers round half up), or src[z, 2y, 2x] when `nearest`.
+func reduce2x(_ src: Volume, into out: Volume, nearest: Bool) {
+    switch (src.storage, out.storage) {
+    case (.u8(let a), .u8(let b)): reduce2x(a.pointer, src.shape, b.pointer, out.shape, nearest: nearest)
+    case (.u16(let a), .u16(let b)): reduce2x(a.pointer, src.shape, b.pointer, out.shape, nearest: nearest)
+    case (.u32(let a), .u32(let b)): reduce2x(a.pointer, src.shape, b.pointer, out.shape, nearest: nearest)
+    case (.f32(let a), .f32(let b)): reduce2xFloat(a.pointer, src.shape, b.pointer, out.shape, nearest: nearest)
+    default: break
+    }
+}
+
+/// Integer means: sums in UInt64 (4 × 32 bits cannot overflow), rounded half up exactly as
+/// (2·sum + n) / (2n).
+private func reduce2x<T: FixedWidthInteger & UnsignedInteger>(_ sp: UnsafeMutablePointer<T>, _ s: Shape,
+                                                              _ op: UnsafeMutablePointer<T>, _ o: Shape, nearest: Bool) {
+    for z in 0..<o.z {
+        for y in 0..<o.y {
+            let r0 = sp + (z * s.y + 2 * y) * s.x
+            let r1 = sp + (z * s.y + min(2 * y + 1, s.y - 1)) * s.x
+            let rows: UInt64 = 2 * y + 1 < s.y ? 2 : 1
+            let d = op + (z * o.y + y) * o.x
+            if nearest {
+                for x in 0..<o.x { d[x] = r0[2 * x] }
+                continue
+            }
+            let full = s.x / 2   // output columns with both source columns present
+            for x in 0..<full {
+                let sum = rows == 2 ? UInt64(r0[2 * x]) &+ UInt64(r0[2 * x + 1]) &+ UInt64(r1[2 * x]) &+ UInt64(r1[2 * x + 1])
+                                    : UInt64(r0[2 * x]) &+ UInt64(r0[2 * x + 1])
+                let n = rows * 2
+                d[x] = T(truncatingIfNeeded: (2 &* sum &+ n) / (2 &* n))
+            }
+            if full < o.x {   // odd width: the last column alone
+                let sum = rows == 2 ? UInt64(r0[2 * full]) &+ UInt64(r1[2 * full]) : UInt64(r0[2 * full])
+                d[full] = T(truncatingIfNeeded: (2 &* sum &+ rows) / (2 &* rows))
             }
         }
     }
 }
 
-/// out[z, y, x] = mean of src[z, 2y..2y+1, 2x..2x+1] (the voxels that exist at an odd edge), or
-/// src[z, 2y, 2x] when `nearest`.
-func reduce2x(_ src: Volume, into out: Volume, nearest: Bool) {
-    let s = src.shape, o = out.shape
-    func run<T>(_ sp: UnsafeMutablePointer<T>, _ op: UnsafeMutablePointer<T>, _ mean: (Double, Int) -> T, _ value: (T) -> Double) {
-        for z in 0..<o.z {
-            for y in 0..<o.y {
-                let y0 = 2 * y, y1 = min(2 * y + 1, s.y - 1)
-                for x in 0..<o.x {
-                    let x0 = 2 * x, x1 = min(2 * x + 1, s.x - 1)
-                    let di = (z * o.y + y) * o.x + x
-                    if nearest { op[di] = sp[(z * s.y + y0) * s.x + x0]; continue }
-                    var sum = 0.0, n = 0
-                    for yy in y0...y1 {
-                        for xx in x0...x1 { sum += value(sp[(z * s.y + yy) * s.x + xx]); n += 1 }
-                    }
-                    op[di] = mean(sum, n)
+/// Float means in Double, like the integer path's set of voxels.
+private func reduce2xFloat(_ sp: UnsafeMutablePointer<Float>, _ s: Shape, _ op: UnsafeMutablePointer<Float>, _ o: Shape,
+                           nearest: Bool) {
+    for z in 0..<o.z {
+        for y in 0..<o.y {
+            let r0 = sp + (z * s.y + 2 * y) * s.x
+            let r1 = sp + (z * s.y + min(2 * y + 1, s.y - 1)) * s.x
+            let two = 2 * y + 1 < s.y
+            let d = op + (z * o.y + y) * o.x
+            for x in 0..<o.x {
+                if nearest { d[x] = r0[2 * x]; continue }
+                let x1 = min(2 * x + 1, s.x - 1)
+                var sum = Double(r0[2 * x]), n = 1.0
+                if x1 != 2 * x { sum += Double(r0[x1]); n += 1 }
+                if two {
+                    sum += Double(r1[2 * x]); n += 1
+                    if x1 != 2 * x { sum += Double(r1[x1]); n += 1 }
                 }
+                d[x] = Float(sum / n)
             }
         }
-    }
-    // Integer means round half up, exactly: sums of at most 4 voxels of 32 bits fit a Double.
-    switch (src.storage, out.storage) {
-    case (.u8(let a), .u8(let b)): run(a.pointer, b.pointer, { UInt8((($0 / Double($1)) + 0.5).rounded(.down)) }, { Double($0) })
-    case (.u16(let a), .u16(let b)): run(a.pointer, b.pointer, { UInt16((($0 / Double($1)) + 0.5).rounded(.down)) }, { Double($0) })
-    case (.u32(let a), .u32(let b)): run(a.pointer, b.pointer, { UInt32(min((($0 / Double($1)) + 0.5).rounded(.down), 4_294_967_295)) }, { Double($0) })
-    case (.f32(let a), .f32(let b)): run(a.pointer, b.pointer, { Float($0 / Double($1)) }, { Double($0) })
-    default: break
     }
 }

@@ -88,6 +88,17 @@ def main():
     a[:] = VALUES["f32"].astype(">f4")
     g.attrs.update({"ome": {"version": "0.5", "multiscales": multiscales("v3_gzip_f32_be.zarr", version=None)}})
 
+    # v3 sharded: shards of 4 x 16 x 32 holding 2 x 8 x 16 chunks (index at the end, with crc32c);
+    # one inner chunk is all fill value (left out of its shard) and one shard is missing.
+    g = zarr.open_group(fresh("v3_sharded_u16.zarr"), mode="w", zarr_format=3)
+    a = g.create_array("0", shape=SHAPE, chunks=CHUNKS, shards=(4, 16, 32), dtype="uint16",
+                       compressors=zarr.codecs.ZstdCodec(level=3), fill_value=0)
+    sharded = VALUES["u16"].astype("uint16")
+    sharded[0:2, 0:8, 0:16] = 0
+    sharded[4:5, 16:20, 0:30] = 0
+    a[:] = sharded
+    g.attrs.update({"ome": {"version": "0.5", "multiscales": multiscales("v3_sharded_u16.zarr", version=None)}})
+
     # ome-zarr's own writer: t, c, z, y, x with t = c = 1, two levels (its default downsampling).
     from ome_zarr.io import parse_url
     from ome_zarr.writer import write_image
