@@ -257,13 +257,12 @@ private func saveZarr(_ args: Arguments, _ value: Value, path: String) throws ->
     return .string(path)
 }
 
-/// Whether `path` names an OME-Zarr store or a Zarr array: a `.zarr` name, or a folder holding Zarr metadata.
+/// Whether `path` names an OME-Zarr store or a Zarr array: a `.zarr` name (so a missing store is
+/// an error about the store, not "no files match"), or a folder holding Zarr metadata.
 func isZarrStore(_ path: String, cwd: String) -> Bool {
     var p = path
     while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
-    if fileExtensionOf(p) == "zarr" { return true }
-    let full = p.hasPrefix("/") ? p : cwd + "/" + p
-    return [".zgroup", ".zarray", "zarr.json"].contains { access(full + "/" + $0, F_OK) == 0 }
+    return fileExtensionOf(p) == "zarr" || ZarrArray.isStore(p.hasPrefix("/") ? p : cwd + "/" + p)
 }
 
 /// Lower-cased extension of the last path component ("" when none).

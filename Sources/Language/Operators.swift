@@ -77,6 +77,9 @@ extension Interpreter {
     }
 
     func binary(_ op: BinaryOp, _ a: Value, _ b: Value, _ l: SourceLocation) throws -> Value {
+        // A chunked volume takes part with its voxels, when they fit in memory.
+        if let lazy = a.lazyVolume { return try binary(op, .volume(try lazy.loadAt(l)), b, l) }
+        if let lazy = b.lazyVolume { return try binary(op, a, .volume(try lazy.loadAt(l)), l) }
         // Volumes: voxel-wise, numbers (and bools) broadcast.
         if case .volume(let va) = a {
             switch b {
@@ -326,5 +329,20 @@ extension Interpreter {
             throw EmshError(.type, "cannot loop over \(article(v.typeName))", at: l,
                             notes: ["loop over a list: for i in (range 10) { ... }"])
         }
+    }
+}
+
+extension Value {
+    /// The chunked volume this value holds, if it is one.
+    var lazyVolume: (any LazyVolume)? {
+        if case .object(let o) = self { return o as? LazyVolume }
+        return nil
+    }
+}
+
+extension LazyVolume {
+    /// `load()` whose errors point at `l`.
+    fileprivate func loadAt(_ l: SourceLocation) throws -> Volume {
+        do { return try load() } catch let e as EmshError { throw e.located(l) }
     }
 }

@@ -82,7 +82,14 @@ extension Command {
 
     /// Coerces one value to a parameter type or throws naming the command, the parameter and the type.
     public func coerce(_ v: Value, to type: ParamType, parameter: String, at loc: SourceLocation?) throws -> Value {
-        if let c = try Coercion.coerce(v, to: type) { return c }
+        let coerced: Value?
+        do { coerced = try Coercion.coerce(v, to: type) } catch let e as EmshError where e.location == nil {
+            // A conversion that failed (a chunked volume too large to read whole): at the argument, naming the command.
+            var located = e.located(loc)
+            located.message = "\(name): \(e.message)"
+            throw located
+        }
+        if let c = coerced { return c }
         var got = article(v.typeName)
         if case .list(let l) = v {
             // Say what is wrong with the list: its length, or the first item that is no number.
