@@ -14,12 +14,7 @@ struct FitMomentsTask: BlockTask {
         let global = src.shape
         return { b in
             let box = grid.box(b)
-            let m = try fitMoments(try src.read(box), origin: box.origin, global: global)
-            var p = Partial()
-            p["ids"] = m.ids.map { Double($0) }
-            p["sums"] = m.sums
-            p["border"] = m.border.map { Double($0) }
-            return p
+            return FitMomentsTask.partial(try fitMoments(try src.read(box), origin: box.origin, global: global))
         }
     }
 
