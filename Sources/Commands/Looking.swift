@@ -1,3 +1,4 @@
+import Blocks
 import Runtime
 import Kernels
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ let lookingCommands: [Command] = [
         Volumes are drawn as one slice (the middle one unless --z is given) with Unicode half blocks in
         24-bit colour when the terminal says so (COLORTERM=truecolor) and 256-colour grey otherwise, fitted
         to about 80 columns; images are contrast-stretched per slice, masks are black and white, labels get
-        one colour per object. Histograms are drawn as a bar chart (the total, or slice --z), tables as their
+        one colour per object; of a chunked (OME-Zarr) volume only the slice drawn is read. Histograms are drawn as a bar chart (the total, or slice --z), tables as their
         first --rows rows aligned, models and other values with their details. Returns nil.
         """,
         positionals: [.positional("value", .any, "the value to draw")],
@@ -28,9 +29,19 @@ let lookingCommands: [Command] = [
             Example("show [1, 2, 3]", "other values print their literal form", expect: "[1, 2, 3]"),
         ],
         run: { args, host in
-            guard let value = args["value"] else { return .null }
-            let z = args.has("z") ? try args.int("z") : nil
-            host.write(try ShowRender.render(value, z: z, rows: max(1, try args.int("rows")), args: args))
+            guard var value = args["value"] else { return .null }
+            var z = args.has("z") ? try args.int("z") : nil
+            var title: String?
+            if case .object(let o) = value, let c = o as? ChunkedValue {
+                // A chunked volume: only the slice drawn is read.
+                let n = c.shape.z, k = z ?? n / 2
+                guard k >= -n, k < n else { throw args.error("z", "slice \(k) is outside 0:\(n)") }
+                let slice = k < 0 ? n + k : k
+                value = .volume(try blockCall(args) { try c.volume.read(Box(z: slice..<(slice + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+                z = 0
+                title = "slice \(slice) of \(n) · " + c.summary
+            }
+            host.write(try ShowRender.render(value, z: z, rows: max(1, try args.int("rows")), args: args, title: title))
             return .null
         }
     ),
@@ -196,9 +207,10 @@ enum FileListing {
 // MARK: - show
 
 enum ShowRender {
-    static func render(_ value: Value, z: Int?, rows: Int, args: Arguments) throws -> String {
+    /// `title` replaces a volume's first line (a slice read from a chunked volume names its store and place).
+    static func render(_ value: Value, z: Int?, rows: Int, args: Arguments, title: String? = nil) throws -> String {
         switch value {
-        case .volume(let v): return try volume(v, z: z, args: args)
+        case .volume(let v): return try volume(v, z: z, args: args, title: title)
         case .histogram(let h): return try histogram(h, z: z, args: args)
         case .table(let t): return tableText(t, rows: rows)
         case .object(let o): return o.summary + "\n" + o.details + (o.details.hasSuffix("\n") ? "" : "\n")
@@ -245,7 +257,7 @@ enum ShowRender {
         return s.contains("truecolor") || s.contains("24bit")
     }
 
-    static func volume(_ v: Volume, z: Int?, args: Arguments) throws -> String {
+    static func volume(_ v: Volume, z: Int?, args: Arguments, title: String? = nil) throws -> String {
         guard v.count > 0 else { return VolumeSummary.line(v) + "\n" }
         let k = try slice(z, count: v.shape.z, args: args)
         let nx = v.shape.x, ny = v.shape.y
@@ -299,7 +311,7 @@ enum ShowRender {
             if tc { return "\u{1B}[\(lead);2;\(rgb.0);\(rgb.1);\(rgb.2)m" }
             return "\u{1B}[\(lead);5;\(xterm256(rgb))m"
         }
-        var out = "slice \(k) of \(v.shape.z) · " + VolumeSummary.line(v)
+        var out = title ?? ("slice \(k) of \(v.shape.z) · " + VolumeSummary.line(v))
         if !labels { out += " · window \(formatNumber(lo))..\(formatNumber(hi))" }
         out += "\n"
         func same(_ a: (Int, Int, Int)?, _ b: (Int, Int, Int)) -> Bool {
