@@ -51,9 +51,11 @@ extension Blockwise {
         let boxes = found.boxes
         let margin = splitMargin(method: method, sigma: sigma, spacing: sp, twoD: twoD)
         let depthMargin = splitMargin(method: .distance, sigma: sigma, spacing: sp, twoD: twoD)
-        // Units of whole objects, each about a block's budget of crop voxels; an object that
-        // does not fit a worker's memory on its own is refused before any work.
-        var units = [0], inUnit = 0
+        // Units of whole objects in id order (neighbours in scan order: their crops share chunks),
+        // each at most a block's budget of crop voxels and small enough that every worker gets
+        // several; an object that does not fit a worker's memory on its own is refused before
+        // any work.
+        var crops = 0
         for (i, b) in boxes.enumerated() {
             let crop = b.grown(by: margin, within: shape)
             guard crop.count * splitObjectCost <= objectBudget else {
@@ -61,8 +63,14 @@ extension Blockwise {
                     + "margin, about \(formatBytes(crop.count * splitObjectCost)) to split, more than the \(formatBytes(objectBudget)) "
                     + "a worker may use); split it in memory with a crop, or use a model that separates objects")
             }
-            if inUnit > 0 && inUnit + crop.count > BlockPlanner.blockBudget / splitObjectCost { units.append(i); inUnit = 0 }
-            inUnit += crop.count
+            crops += crop.count
+        }
+        let unitVoxels = max(1, min(BlockPlanner.blockBudget / splitObjectCost, crops / (4 * BlockPlanner.inFlight)))
+        var units = [0], inUnit = 0
+        for (i, b) in boxes.enumerated() {
+            let crop = b.grown(by: margin, within: shape).count
+            if inUnit > 0 && inUnit + crop > unitVoxels { units.append(i); inUnit = 0 }
+            inUnit += crop
         }
         if n > 0 { units.append(n) }
         let unitGrid = BlockGrid(shape: Shape(z: units.count - 1, y: 1, x: 1), block: Shape(z: 1, y: 1, x: 1))

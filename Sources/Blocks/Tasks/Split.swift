@@ -41,6 +41,9 @@ struct ObjectBoxesTask: BlockTask {
 /// deepest distance of the block each one's flood fills (once known); and the units of work,
 /// as ranges of objects.
 struct SplitObjects {
+    /// The decoded chunks a process keeps per store while it splits objects.
+    static var cacheBytes: Int { max(16 << 20, BlockPlanner.blockBudget / 4) }
+
     var boxes: [Box]
     var maxPrio: [Float]
 
@@ -86,12 +89,13 @@ struct SplitDepthTask: BlockTask {
         let m = try mask.open(), o = try objects.open()
         let list = try SplitObjects.read(objectsFile)
         let shape = m.shape
+        let mc = ChunkCache(m, capacity: SplitObjects.cacheBytes), oc = ChunkCache(o, capacity: SplitObjects.cacheBytes)
         return { u in
             var depth: [Double] = []
             for k in units[u]..<units[u + 1] {
                 try Cancellation.check()
                 let crop = list.boxes[k].grown(by: (margin[0], margin[1], margin[2]), within: shape)
-                depth.append(Double(try splitDepth(mask: try m.read(crop), objects: try o.read(crop), id: UInt32(k + 1), twoD: twoD)))
+                depth.append(Double(try splitDepth(mask: try mc.read(crop), objects: try oc.read(crop), id: UInt32(k + 1), twoD: twoD)))
             }
             var p = Partial()
             p["depth"] = depth
@@ -128,6 +132,8 @@ struct SplitObjectsTask: BlockTask {
         let shape = m.shape
         guard let how = SplitMethod(rawValue: method) else { throw BlockError("split: unknown method '\(method)'") }
         try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
+        let mc = ChunkCache(m, capacity: SplitObjects.cacheBytes), oc = ChunkCache(o, capacity: SplitObjects.cacheBytes)
+        let cc = c.map { ChunkCache($0, capacity: SplitObjects.cacheBytes) }
         return { u in
             var data = Data()
             var p = Partial()
@@ -136,7 +142,7 @@ struct SplitObjectsTask: BlockTask {
                 try Cancellation.check()
                 let box = list.boxes[k]
                 let crop = box.grown(by: (margin[0], margin[1], margin[2]), within: shape)
-                let s = try splitObject(mask: try m.read(crop), contour: try c?.read(crop), objects: try o.read(crop),
+                let s = try splitObject(mask: try mc.read(crop), contour: try cc?.read(crop), objects: try oc.read(crop),
                                         id: UInt32(k + 1), box: box, crop: crop, global: shape, method: how, sigma: sigma,
                                         h: h, coreLevel: coreLevel, twoD: twoD, maxPrio: list.maxPrio[k])
                 s.labels.withUnsafeBytes { data.append(contentsOf: $0) }   // little-endian, as every host emsh runs on
