@@ -20,6 +20,7 @@ public enum BlockTasks {
         ThresholdTask.self, HistogramTask.self, NormalizeTask.self, InferTask.self,
         LabelBlocksTask.self, TouchingPairsTask.self, RelabelTask.self,
         FitMomentsTask.self, FitSurfacesTask.self, PhantomTask.self, CopyTask.self,
+        ObjectBoxesTask.self, SplitDepthTask.self, SplitObjectsTask.self, SplitAssembleTask.self,
     ]
 
     struct Envelope: Codable { let kind: String; let blocksPerTask: Int }

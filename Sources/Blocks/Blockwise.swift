@@ -9,7 +9,7 @@ import VolumeIO
 public enum Blockwise {
     /// The working bytes per voxel of each step (input, output and scratch), for `BlockPlanner`.
     enum Cost {
-        static let voxelwise = 6, histogram = 1, normalize = 3, infer = 12, components = 16, fit = 12, phantom = 16
+        static let voxelwise = 6, histogram = 1, normalize = 3, infer = 12, components = 16, fit = 12, phantom = 16, splitAssemble = 8
     }
 
     static func grid(for v: ChunkedVolume, bytesPerVoxel: Int, wholeSlices: Bool = false) -> BlockGrid {

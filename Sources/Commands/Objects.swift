@@ -1,4 +1,5 @@
 import Blocks
+import Foundation
 import Runtime
 import Kernels
 import VolumeIO
@@ -45,10 +46,12 @@ let objectCommands: [Command] = [
         The method defaults to contour when --contour is given and to distance otherwise. --2d splits every
         slice on its own. A mask component no seed reaches keeps one label. Labels in scan order.
         --min-voxels N then drops objects of fewer than N voxels and renumbers the rest.
+        A chunked mask is split object by object (each of its 26-connected components, 8 per slice with --2d, in
+        a crop of its box: the same labels as in memory), into a chunked label map; an object must fit in memory.
         """,
-        positionals: [.positional("mask", .mask, "the objects' mask")],
+        positionals: [.positional("mask", .lazy(.mask), "the objects' mask (a chunked one is split object by object)")],
         options: [
-            .option("contour", .volume, "the contour mask or probability (contour method)"),
+            .option("contour", .lazy(.volume), "the contour mask or probability (contour method)"),
             .option("method", .choice(["contour", "distance"]), "how to find the seeds"),
             .option("sigma", .number, "contour method: the blur's sigma in x voxels", default: .number(1)),
             .option("h", .number, "distance method: minimum dynamic of a seed in nm (default 2 × the x spacing)"),
@@ -62,14 +65,10 @@ let objectCommands: [Command] = [
             Example("p = phantom --size [6, 96, 96]; split ($p.mask > 0) --min-voxels 500", "objects of at least 500 voxels"),
         ],
         run: { args, _ in
-            let m = try args.volume("mask")
-            let contour = args.has("contour") ? try args.volume("contour") : nil
+            let hasContour = args.has("contour")
             let method: SplitMethod
             if args.has("method") { method = SplitMethod(rawValue: try args.string("method")) ?? .contour }
-            else { method = contour == nil ? .distance : .contour }
-            if let c = contour, c.shape != m.shape {
-                throw args.error("contour", "the contour is \(c.shape), the mask \(m.shape)")
-            }
+            else { method = hasContour ? .contour : .distance }
             let sigma = try args.number("sigma")
             guard sigma >= 0, sigma <= 100 else { throw args.error("sigma", "sigma must be in 0…100, got \(formatNumber(sigma))") }
             var h: Double?
@@ -79,6 +78,36 @@ let objectCommands: [Command] = [
             }
             let minVoxels = try args.int("min-voxels")
             guard minVoxels >= 0 else { throw args.error("min-voxels", "min-voxels must be ≥ 0, got \(minVoxels)") }
+            if let cm = args.chunked("mask") {
+                // The contour a chunked mask needs as a store: a chunked one as it is, an in-memory one
+                // written beside the work (and removed afterwards) so that every worker reads it.
+                var contourStore: ChunkedVolume?
+                var written: String?
+                defer { if let w = written { try? FileManager.default.removeItem(atPath: w) } }
+                if hasContour && method == .contour {
+                    if let cc = args.chunked("contour") { contourStore = cc } else {
+                        let c = try args.volume("contour")
+                        guard c.shape == cm.shape else { throw args.error("contour", "the contour is \(c.shape), the mask \(cm.shape)") }
+                        let path = WorkStores.folder + "/split-contour-\(getpid())-\(UInt64.random(in: 0..<UInt64.max)).zarr"
+                        try blockCall(args) { try Blockwise.save(c, to: path, chunks: cm.chunks, codec: .zstd(level: 1)) }
+                        written = path
+                        contourStore = try blockCall(args) { try ChunkedVolume.open(path) }
+                    }
+                }
+                if let c = contourStore, c.shape != cm.shape {
+                    throw args.error("contour", "the contour is \(c.shape), the mask \(cm.shape)")
+                }
+                return .object(ChunkedValue(try blockCall(args) {
+                    try Blockwise.split(cm, contour: contourStore, method: method, sigma: sigma, h: h, twoD: args.flag("2d"),
+                                        minVoxels: minVoxels).labels
+                }))
+            }
+            let m = try args.volume("mask")
+            // A chunked contour beside an in-memory mask is read whole (it has the mask's size).
+            let contour = hasContour ? try args.anyVolume("contour") : nil
+            if let c = contour, c.shape != m.shape {
+                throw args.error("contour", "the contour is \(c.shape), the mask \(m.shape)")
+            }
             let labels = try split(m, contour: contour, method: method, sigma: sigma, h: h, twoD: args.flag("2d")).labels
             return .volume(minVoxels > 1 ? try removeSmallObjects(labels, minVoxels: minVoxels).labels : labels)
         }

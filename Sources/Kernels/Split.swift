@@ -201,110 +201,152 @@ public func split(_ mask: Volume, contour: Volume? = nil, method: SplitMethod = 
                   h: Double? = nil, coreLevel: Double = 0.999, twoD: Bool = false) throws -> (labels: Volume, count: Int) {
     let op = "split"
     if let c = contour, c.shape != mask.shape { throw AnalysisError.shapeMismatch(operation: op, mask.shape, c.shape) }
-    guard sigma.isFinite, sigma >= 0 else { throw AnalysisError.invalidArgument(operation: op, "sigma must be ≥ 0") }
-    let sp = mask.spacing
-    guard sp.x > 0, sp.y > 0, sp.z > 0 else { throw AnalysisError.invalidArgument(operation: op, "the voxel spacing must be positive") }
-    let hh = h ?? 2 * max(sp.x, sp.y)
-    guard hh.isFinite, hh >= 0 else { throw AnalysisError.invalidArgument(operation: op, "h must be ≥ 0") }
-    let shape = mask.shape, n = shape.count, plane = shape.sliceCount
+    let hh = try splitDynamic(h, sigma: sigma, spacing: mask.spacing)
+    let shape = mask.shape, n = shape.count
     guard n < Int(Int32.max) else { throw AnalysisError.invalidArgument(operation: op, "the volume is too large (at most 2³¹ − 1 voxels)") }
     if n == 0 { return (mask.with(storage: .u32(VoxelBuffer(zeroed: 0)), kind: .labels), 0) }
     let fgBuf = try foregroundBytes(mask, what: "split mask")
     defer { withExtendedLifetime(fgBuf) {} }
     let fg = UnsafePointer(fgBuf.pointer)
-    let dist = try squaredDistance(fg, shape: shape, spacing: sp, twoD: twoD)   // squared: same order
+    let dist = try squaredDistance(fg, shape: shape, spacing: mask.spacing, twoD: twoD)   // squared: same order
     defer { withExtendedLifetime(dist) {} }
+    let cores = method == .contour ? try contourCores(fg, of: mask, contour: contour, sigma: sigma, coreLevel: coreLevel) : nil
+    defer { withExtendedLifetime(cores) {} }
     let labels = try analysisBuffer(n, UInt32.self, what: "split labels", zeroed: true)
-    let L = labels.pointer
-    let blocks = twoD ? shape.z : 1
-    let nzb = twoD ? 1 : shape.z
-
-    switch method {
-    case .contour:
-        let rough = try analysisBuffer(n, Float.self, what: "split rough mask", zeroed: false)
-        let contourBytes = try contour.map { try foregroundBytes($0, what: "split contour") }
-        defer { withExtendedLifetime(contourBytes) {} }
-        let cp = contourBytes?.pointer
-        try analysisSlices(shape.z) { z in
-            for i in (z * plane)..<((z + 1) * plane) {
-                var inside = fg[i] != 0
-                if inside, let c = cp, c[i] != 0 { inside = false }
-                rough.pointer[i] = inside ? 1 : 0
-            }
-        }
-        let blurred = try blur(mask.with(storage: .f32(rough), kind: .image), sigma: sigma, twoD: true)
-        defer { withExtendedLifetime(blurred) {} }
-        guard let bp = blurred.f32?.pointer else { throw AnalysisError.unsupportedType(operation: op, blurred.type) }
-        let cores = try analysisBuffer(n, UInt8.self, what: "split cores", zeroed: false)
-        let level = Float(coreLevel)
-        try analysisSlices(shape.z) { z in
-            for i in (z * plane)..<((z + 1) * plane) { cores.pointer[i] = fg[i] != 0 && bp[i] >= level ? 1 : 0 }
-        }
-        let (coreLabels, _) = try components(mask.with(storage: .u8(cores), kind: .mask), connectivity: 6, twoD: twoD)
-        defer { withExtendedLifetime(coreLabels) {} }
-        guard let cl = coreLabels.u32?.pointer else { throw AnalysisError.unsupportedType(operation: op, .u8) }
-        L.update(from: cl, count: n)
-    case .distance:
-        // Object by object (the mask's 26-/8-connected components never interact), in parallel.
-        let count = try distanceSplitByObject(fgBuf: fgBuf, dist: UnsafePointer(dist.pointer), out: L, shape: shape,
-                                              h: hh, twoD: twoD)
-        return (mask.with(storage: .u32(labels), kind: .labels), count)
-    }
-    // Grow the seeds inside the mask, deepest first.
-    try analysisSlices(blocks) { b in
-        let off = b * nzb * plane
-        priorityFlood(fg: fg + off, prio: UnsafePointer(dist.pointer + off), labels: L + off, nzb: nzb, ny: shape.y, nx: shape.x)
-    }
-    // Mask components that no seed reached keep one label each (the separating lines, which
-    // touch labelled voxels, stay background).
-    try labelUnreached(fg: fg, labels: L, shape: shape, twoD: twoD)
-    let count = renumberScanOrder(L, count: n)
-    try Cancellation.check()
+    // Object by object (the mask's 26-/8-connected components never interact), in parallel.
+    let count = try splitByObject(fgBuf: fgBuf, dist: UnsafePointer(dist.pointer), cores: cores.map { UnsafePointer($0.pointer) },
+                                  out: labels.pointer, shape: shape, h: hh, twoD: twoD)
     return (mask.with(storage: .u32(labels), kind: .labels), count)
 }
 
-/// Gives every component (6-/4-connected) of unlabelled mask voxels that touches no labelled
-/// voxel a label of its own (tagged with the high bit until the final renumbering).
-private func labelUnreached(fg: UnsafePointer<UInt8>, labels: UnsafeMutablePointer<UInt32>, shape: Shape, twoD: Bool) throws {
-    let n = shape.count, plane = shape.sliceCount, nx = shape.x, ny = shape.y
-    let left = try analysisBuffer(n, UInt8.self, what: "split leftovers", zeroed: false)
-    var any = false
-    for i in 0..<n {
-        let l: UInt8 = fg[i] != 0 && labels[i] == 0 ? 1 : 0
-        left.pointer[i] = l
-        if l != 0 { any = true }
-    }
-    if !any { return }
-    try Cancellation.check()
-    let (rest, _) = try components(Volume(shape: shape, kind: .mask, storage: .u8(left)), connectivity: 6, twoD: twoD)
-    defer { withExtendedLifetime(rest) {} }
-    guard let rp = rest.u32?.pointer else { return }
-    try Cancellation.check()
-    var touching = Set<UInt32>()
-    for i in 0..<n where rp[i] != 0 {
-        let z = i / plane, r = i - z * plane, y = r / nx, x = r - y * nx
-        if (x > 0 && labels[i - 1] != 0) || (x + 1 < nx && labels[i + 1] != 0)
-            || (y > 0 && labels[i - nx] != 0) || (y + 1 < ny && labels[i + nx] != 0)
-            || (!twoD && z > 0 && labels[i - plane] != 0) || (!twoD && z + 1 < shape.z && labels[i + plane] != 0) {
-            touching.insert(rp[i])
-        }
-    }
-    for i in 0..<n where rp[i] != 0 && !touching.contains(rp[i]) { labels[i] = 0x8000_0000 | rp[i] }
+/// Checks split's settings and returns the distance method's dynamic h (nm): the given one, or
+/// 2 × the in-plane spacing.
+func splitDynamic(_ h: Double?, sigma: Double, spacing sp: Spacing) throws -> Double {
+    let op = "split"
+    guard sigma.isFinite, sigma >= 0 else { throw AnalysisError.invalidArgument(operation: op, "sigma must be ≥ 0") }
+    guard sp.x > 0, sp.y > 0, sp.z > 0 else { throw AnalysisError.invalidArgument(operation: op, "the voxel spacing must be positive") }
+    let hh = h ?? 2 * max(sp.x, sp.y)
+    guard hh.isFinite, hh >= 0 else { throw AnalysisError.invalidArgument(operation: op, "h must be ≥ 0") }
+    return hh
 }
 
-/// A counter the workers of `distanceSplitByObject` pull objects from.
+/// The contour method's cores of a mask (`fg`, the foreground bytes of `mask`): rough = mask ∧
+/// ¬contour, blurred per slice; the mask voxels where it stays ≥ `coreLevel`. The same for the
+/// whole volume and for an object's crop (whose margin covers the blur's reach).
+func contourCores(_ fg: UnsafePointer<UInt8>, of mask: Volume, contour: Volume?, sigma: Double, coreLevel: Double) throws -> VoxelBuffer<UInt8> {
+    let op = "split", shape = mask.shape, n = shape.count, plane = shape.sliceCount
+    if let c = contour, c.shape != shape { throw AnalysisError.shapeMismatch(operation: op, shape, c.shape) }
+    let rough = try analysisBuffer(n, Float.self, what: "split rough mask", zeroed: false)
+    let contourBytes = try contour.map { try foregroundBytes($0, what: "split contour") }
+    defer { withExtendedLifetime(contourBytes) {} }
+    let cp = contourBytes?.pointer
+    try analysisSlices(shape.z) { z in
+        for i in (z * plane)..<((z + 1) * plane) {
+            var inside = fg[i] != 0
+            if inside, let c = cp, c[i] != 0 { inside = false }
+            rough.pointer[i] = inside ? 1 : 0
+        }
+    }
+    let blurred = try blur(mask.with(storage: .f32(rough), kind: .image), sigma: sigma, twoD: true)
+    defer { withExtendedLifetime(blurred) {} }
+    guard let bp = blurred.f32?.pointer else { throw AnalysisError.unsupportedType(operation: op, blurred.type) }
+    let cores = try analysisBuffer(n, UInt8.self, what: "split cores", zeroed: false)
+    let level = Float(coreLevel)
+    try analysisSlices(shape.z) { z in
+        for i in (z * plane)..<((z + 1) * plane) { cores.pointer[i] = fg[i] != 0 && bp[i] >= level ? 1 : 0 }
+    }
+    return cores
+}
+
+/// Splits one object inside its bounding box (nz×ny×nx): `fg` is 1 on the object's voxels and 0
+/// elsewhere (other objects included), `prio` the squared distance on them, `cores` the contour
+/// method's cores (nil: the distance method's h-maxima seeds), `maxPrio` the deepest squared
+/// distance of the block the whole-volume flood would fill (the volume, or with twoD the slice),
+/// which sets the flood's quantisation. `labels` must be zero on entry; on exit it holds the
+/// object's labels 1…count numbered in the box's scan order (0 outside the object and on the
+/// separating lines). `fg` is left non-zero on the object's voxels. Returns each label's first
+/// voxel (an index into the box).
+func splitInBox(fg lfg: UnsafeMutablePointer<UInt8>, prio lp: UnsafePointer<Float>, cores: UnsafePointer<UInt8>?,
+                labels ll: UnsafeMutablePointer<UInt32>, nz bz: Int, ny by: Int, nx bx: Int, h: Double, maxPrio: Float) -> [Int] {
+    let bn = bz * by * bx
+    var seeds = 0
+    var stack = [Int]()
+    if let lc = cores {
+        // Cores labelled 6-connected (4 within a slice: a twoD object's box is one slice deep).
+        for i in 0..<bn where lc[i] != 0 && ll[i] == 0 {
+            seeds += 1
+            let s = UInt32(seeds)
+            ll[i] = s; stack.append(i)
+            while let j = stack.popLast() {
+                forEachFaceNeighbour(j, nz: bz, ny: by, nx: bx) { q in
+                    if lc[q] != 0 && ll[q] == 0 { ll[q] = s; stack.append(q) }
+                }
+            }
+        }
+        priorityFlood(fg: lfg, prio: lp, labels: ll, nzb: bz, ny: by, nx: bx, maxPrio: maxPrio)
+    } else {
+        var finite = false
+        for i in 0..<bn where lfg[i] != 0 && lp[i] != .infinity { finite = true; break }
+        if finite {
+            let lf = UnsafeMutablePointer<Float>.allocate(capacity: max(bn, 1))
+            defer { lf.deallocate() }
+            for i in 0..<bn { lf[i] = lfg[i] != 0 ? lp[i].squareRoot() : 0 }
+            seeds = hMaximaSeeds(fg: lfg, f: lf, labels: ll, nzb: bz, ny: by, nx: bx, h: h)
+            priorityFlood(fg: lfg, prio: lp, labels: ll, nzb: bz, ny: by, nx: bx, maxPrio: maxPrio)
+        } else {
+            // No background at all (a volume, or with twoD a slice, that is all foreground): every
+            // distance is infinite and there is nothing to split along, so the object stays whole.
+            seeds = 1
+            for i in 0..<bn where lfg[i] != 0 { ll[i] = 1 }
+        }
+    }
+    // Leftovers: 6-connected groups of unlabelled voxels touching no label get one each.
+    var nextLocal = UInt32(seeds) + 1
+    var group = [Int]()
+    for i in 0..<bn where lfg[i] == 1 && ll[i] == 0 {
+        stack.removeAll(keepingCapacity: true); group.removeAll(keepingCapacity: true)
+        stack.append(i); lfg[i] = 2
+        var touching = false
+        while let j = stack.popLast() {
+            group.append(j)
+            forEachFaceNeighbour(j, nz: bz, ny: by, nx: bx) { q in
+                if lfg[q] == 0 { return }
+                if ll[q] != 0 { touching = true } else if lfg[q] == 1 { lfg[q] = 2; stack.append(q) }
+            }
+        }
+        if !touching {
+            for j in group { ll[j] = nextLocal }
+            nextLocal &+= 1
+        }
+    }
+    // Labels renumbered in box scan order (= global scan order within the object).
+    let map = UnsafeMutablePointer<UInt32>.allocate(capacity: Int(nextLocal))
+    defer { map.deallocate() }
+    map.initialize(repeating: 0, count: Int(nextLocal))
+    var first = [Int]()
+    for i in 0..<bn where ll[i] != 0 {
+        let l = Int(ll[i])
+        var id = map[l]
+        if id == 0 { first.append(i); id = UInt32(first.count); map[l] = id }
+        ll[i] = id
+    }
+    return first
+}
+
+/// A counter the workers of `splitByObject` pull objects from.
 private final class WorkCounter: Sendable {
     let value = Atomic<Int>(0)
     func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
 }
 
-/// The distance split done per component of the mask (26-connected, 8 per slice with `twoD`),
-/// each in its bounding box: the h-maxima seeds, the priority flood (quantised with the block's
-/// deepest distance, as for the whole block), and the unreached leftovers. The components do not
-/// interact, so the result is that of the whole-block computation. Writes the labels (numbered
-/// in scan order) into `out` (zero on entry) and returns their count.
-private func distanceSplitByObject(fgBuf: VoxelBuffer<UInt8>, dist: UnsafePointer<Float>, out: UnsafeMutablePointer<UInt32>,
-                                   shape: Shape, h: Double, twoD: Bool) throws -> Int {
+/// The split done per component of the mask (26-connected, 8 per slice with `twoD`), each in its
+/// bounding box (`splitInBox`: seeds, the priority flood quantised with the block's deepest
+/// distance as for the whole block, the unreached leftovers). The components do not interact,
+/// so the result is that of the whole-block computation. `cores` are the contour method's
+/// (nil: the distance method). Writes the labels (numbered in scan order) into `out` (zero on
+/// entry) and returns their count.
+private func splitByObject(fgBuf: VoxelBuffer<UInt8>, dist: UnsafePointer<Float>, cores: UnsafePointer<UInt8>?,
+                           out: UnsafeMutablePointer<UInt32>, shape: Shape, h: Double, twoD: Bool) throws -> Int {
     let nz = shape.z, ny = shape.y, nx = shape.x, plane = ny * nx
     let (comp, count) = try components(Volume(shape: shape, kind: .mask, storage: .u8(fgBuf)),
                                        connectivity: twoD ? 18 : 26, twoD: twoD)
@@ -393,77 +435,32 @@ private func distanceSplitByObject(fgBuf: VoxelBuffer<UInt8>, dist: UnsafePointe
             let z0 = bb[0], y0 = bb[2], x0 = bb[4]
             let bz = bb[1] - z0 + 1, by = bb[3] - y0 + 1, bx = bb[5] - x0 + 1, bn = bz * by * bx
             let lfg = UnsafeMutablePointer<UInt8>.allocate(capacity: bn)
-            let lf = UnsafeMutablePointer<Float>.allocate(capacity: bn)
             let lp = UnsafeMutablePointer<Float>.allocate(capacity: bn)
             let ll = UnsafeMutablePointer<UInt32>.allocate(capacity: bn)
-            defer { lfg.deallocate(); lf.deallocate(); lp.deallocate(); ll.deallocate() }
+            let lc: UnsafeMutablePointer<UInt8>? = cores == nil ? nil : .allocate(capacity: bn)
+            defer { lfg.deallocate(); lp.deallocate(); ll.deallocate(); lc?.deallocate() }
             ll.initialize(repeating: 0, count: bn)
             let cl = UInt32(c)
-            var finite = false
             for z in 0..<bz {
                 for y in 0..<by {
                     let g0 = ((z0 + z) * ny + y0 + y) * nx + x0, l0 = (z * by + y) * bx
                     for x in 0..<bx {
-                        if cp[g0 + x] == cl {
-                            let d = dist[g0 + x]
-                            lfg[l0 + x] = 1; lp[l0 + x] = d; lf[l0 + x] = d.squareRoot()
-                            if d != .infinity { finite = true }
-                        } else {
-                            lfg[l0 + x] = 0; lp[l0 + x] = 0; lf[l0 + x] = 0
-                        }
+                        let mine = cp[g0 + x] == cl
+                        lfg[l0 + x] = mine ? 1 : 0
+                        lp[l0 + x] = mine ? dist[g0 + x] : 0
+                        if let lc, let cores { lc[l0 + x] = mine ? cores[g0 + x] : 0 }
                     }
                 }
             }
-            var seeds = 1
-            if finite {
-                seeds = hMaximaSeeds(fg: lfg, f: lf, labels: ll, nzb: bz, ny: by, nx: bx, h: h)
-                priorityFlood(fg: lfg, prio: lp, labels: ll, nzb: bz, ny: by, nx: bx,
-                              maxPrio: twoD ? sliceMax[z0] : globalMax)
-            } else {
-                // No background at all (a volume, or with twoD a slice, that is all foreground): every
-                // distance is infinite and there is nothing to split along, so the object stays whole.
-                for i in 0..<bn where lfg[i] == 1 { ll[i] = 1 }
+            let firstLocal = splitInBox(fg: lfg, prio: lp, cores: lc.map { UnsafePointer($0) }, labels: ll, nz: bz, ny: by, nx: bx,
+                                        h: h, maxPrio: twoD ? sliceMax[z0] : globalMax)
+            for (j, i) in firstLocal.enumerated() {
+                let z = i / (by * bx), r = i - z * by * bx, y = r / bx, x = r - y * bx
+                first[off[c] + j] = ((z0 + z) * ny + y0 + y) * nx + x0 + x
             }
-            // Leftovers: 6-connected groups of unlabelled voxels touching no label get one each.
-            var nextLocal = UInt32(seeds) + 1
-            var stack = [Int]()
-            var group = [Int]()
-            for i in 0..<bn where lfg[i] == 1 && ll[i] == 0 {
-                stack.removeAll(keepingCapacity: true); group.removeAll(keepingCapacity: true)
-                stack.append(i); lfg[i] = 2
-                var touching = false
-                while let j = stack.popLast() {
-                    group.append(j)
-                    forEachFaceNeighbour(j, nz: bz, ny: by, nx: bx) { q in
-                        if lfg[q] == 0 { return }
-                        if ll[q] != 0 { touching = true } else if lfg[q] == 1 { lfg[q] = 2; stack.append(q) }
-                    }
-                }
-                if !touching {
-                    for j in group { ll[j] = nextLocal }
-                    nextLocal &+= 1
-                }
-            }
-            // Compact labels in box scan order (= global scan order within the object).
-            let map = UnsafeMutablePointer<UInt32>.allocate(capacity: Int(nextLocal))
-            defer { map.deallocate() }
-            map.initialize(repeating: 0, count: Int(nextLocal))
-            var nc: UInt32 = 0, pos = off[c]
-            for z in 0..<bz {
-                for y in 0..<by {
-                    let g0 = ((z0 + z) * ny + y0 + y) * nx + x0, l0 = (z * by + y) * bx
-                    for x in 0..<bx where lfg[l0 + x] != 0 {
-                        let l = Int(ll[l0 + x])
-                        var id: UInt32 = 0
-                        if l != 0 {
-                            id = map[l]
-                            if id == 0 { nc &+= 1; id = nc; map[l] = id; first[off[c] + Int(id) - 1] = g0 + x }
-                        }
-                        compact[pos] = id; pos &+= 1
-                    }
-                }
-            }
-            labelCount[c] = Int(nc)
+            var pos = off[c]
+            for i in 0..<bn where lfg[i] != 0 { compact[pos] = ll[i]; pos &+= 1 }
+            labelCount[c] = firstLocal.count
         }
     }
     try Cancellation.check()

@@ -89,6 +89,90 @@ import VolumeIO
         #expect(bytes(try p.readAll()) == bytes(whole))
     }
 
+    /// Crowded random spheroids (touching objects the split separates, some small) and their
+    /// outlines, written as stores with the phantom's small chunks.
+    func crowdedStores(count: Int, seed: UInt64) throws -> (mask: ChunkedVolume, contour: ChunkedVolume) {
+        let s = Self.size, sp = Spacing(x: 7.3, y: 7.3, z: 41.7)
+        var rng = SplitMix64(seed: seed)
+        func uniform() -> Double { Double(rng.next() % 1_000_000) / 1_000_000 }
+        var labels = [UInt32](repeating: 0, count: s.count)
+        for k in 0..<count {
+            let c = (uniform() * Double(s.z), uniform() * Double(s.y), uniform() * Double(s.x))
+            let r = (0.8 + 2.5 * uniform(), 2 + 7 * uniform(), 2 + 9 * uniform())   // voxels along z, y, x
+            for z in max(0, Int(c.0 - r.0))...min(s.z - 1, Int(c.0 + r.0)) {
+                for y in max(0, Int(c.1 - r.1))...min(s.y - 1, Int(c.1 + r.1)) {
+                    for x in max(0, Int(c.2 - r.2))...min(s.x - 1, Int(c.2 + r.2)) {
+                        let d = pow((Double(z) - c.0) / r.0, 2) + pow((Double(y) - c.1) / r.1, 2) + pow((Double(x) - c.2) / r.2, 2)
+                        if d <= 1 { labels[(z * s.y + y) * s.x + x] = UInt32(k + 1) }
+                    }
+                }
+            }
+        }
+        let lv = Volume(shape: s, spacing: sp, kind: .labels, storage: .u32(VoxelBuffer(labels)))
+        let chunks = Shape(z: 3, y: 16, x: 24)
+        try Blockwise.save(try voxelwise(.gt, lv, 0, scalarOnLeft: false), to: work + "/crowded-mask.zarr", chunks: chunks)
+        try Blockwise.save(try contour(lv, width: 1), to: work + "/crowded-contour.zarr", chunks: chunks)
+        return (try ChunkedVolume.open(work + "/crowded-mask.zarr"), try ChunkedVolume.open(work + "/crowded-contour.zarr"))
+    }
+
+    /// `Blockwise.split` against `split` (and `removeSmallObjects`) of the whole volume.
+    func expectSplitEqualsTheInMemoryCommand(_ m: ChunkedVolume, _ c: ChunkedVolume, _ cases: [(SplitMethod, Bool, Bool, Int)],
+                                             _ name: String) throws -> (objects: Int, labels: [String: Int]) {
+        let mask = try m.readAll(), contour = try c.readAll()
+        let (_, objects) = try components(mask, connectivity: 26)
+        var counts: [String: Int] = [:]
+        for (method, withContour, twoD, minVoxels) in cases {
+            let what = "\(name): \(method) contour \(withContour) twoD \(twoD) min-voxels \(minVoxels)"
+            let (labels, count) = try Blockwise.split(m, contour: withContour ? c : nil, method: method, sigma: 1,
+                                                      twoD: twoD, minVoxels: minVoxels)
+            var (whole, n) = try split(mask, contour: withContour ? contour : nil, method: method, sigma: 1, twoD: twoD)
+            counts[what] = n
+            if minVoxels > 1 {
+                let before = n
+                (whole, n) = try removeSmallObjects(whole, minVoxels: minVoxels)
+                #expect(n < before, "\(what): min-voxels drops something")
+            }
+            #expect(labels.type == .u32 && labels.kind == .labels && labels.chunks == m.chunks)
+            #expect(count == n, "\(what)")
+            #expect(bytes(try labels.readAll()) == bytes(whole), "\(what)")
+        }
+        return (objects, counts)
+    }
+
+    @Test func splitEqualsTheInMemoryCommandOnThePhantom() throws {
+        // A phantom whose two mitochondria touch: one component, split in two.
+        let s = try Blockwise.phantom(size: Shape(z: 8, y: 96, x: 112), seed: 3, drift: 0.1, folder: work + "/phantom2",
+                                      chunks: Shape(z: 3, y: 16, x: 24))
+        let (objects, counts) = try expectSplitEqualsTheInMemoryCommand(s.mask, s.contour, [
+            (.contour, true, false, 0), (.contour, true, true, 0), (.distance, false, false, 0), (.distance, false, true, 0),
+            (.distance, false, true, 1500),
+        ], "phantom")
+        #expect(objects == 1 && counts["phantom: contour contour true twoD false min-voxels 0"] == 2, "\(objects) \(counts)")
+        #expect(Blockwise.grid(for: s.mask, bytesPerVoxel: Blockwise.Cost.components).counts.allSatisfy { $0 > 1 })
+    }
+
+    @Test func splitEqualsTheInMemoryCommandOnCrowdedObjects() throws {
+        let (mask, contour) = try crowdedStores(count: 45, seed: 11)
+        let (objects, counts) = try expectSplitEqualsTheInMemoryCommand(mask, contour, [
+            (.contour, true, false, 0), (.contour, true, true, 0), (.contour, false, false, 0),
+            (.distance, false, false, 0), (.distance, false, true, 0), (.contour, true, false, 60), (.distance, false, false, 200),
+        ], "crowded")
+        let c3 = counts["crowded: contour contour true twoD false min-voxels 0"] ?? 0
+        #expect(objects > 5 && c3 > objects + 5, "the objects split: \(c3) labels from \(objects) objects")
+    }
+
+    @Test func splitRefusesAnObjectLargerThanAWorkerMayHold() throws {
+        let s = try phantomStores()
+        Blockwise.objectBudgetForTests.withLock { $0 = 1 << 16 }
+        defer { Blockwise.objectBudgetForTests.withLock { $0 = nil } }
+        do {
+            _ = try Blockwise.split(s.mask, contour: s.contour, method: .contour, sigma: 1)
+            Issue.record("expected an error")
+        } catch let e as BlockError {
+            #expect(e.description.contains("spans") && e.description.contains("split it in memory with a crop"), "\(e)")
+        }
+    }
+
     @Test func finishedBlocksAreKeptWhenResuming() throws {
         let s = try phantomStores()
         Execution.resume = true
