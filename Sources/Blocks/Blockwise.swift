@@ -131,10 +131,7 @@ public enum Blockwise {
         try writeAtomically(FitMomentsTask.partial(m).encoded(), to: momentsFile)
         let surfaceJob = JobFolder(job.path + "/surfaces")
         let parts = try Execution.run(FitSurfacesTask(grid: g, input: StoreRef(labels.array), momentsFile: momentsFile), job: surfaceJob)
-        var surfaces = FitSurfaces.merged(parts.map { p in
-            var s = FitSurfaces(); s.ids = p["ids"].map { UInt32($0) }; s.sums = p["sums"]; return s
-        })
-        if surfaces.ids.isEmpty { surfaces = FitSurfaces() }
+        let surfaces = FitSurfaces.merged(parts.map(FitSurfacesTask.surfaces))
         return try fitTable(moments: m, frames: FitFrames(m, spacing: labels.spacing), surfaces: surfaces,
                             spacing: labels.spacing, axis: axis, excludeBorder: excludeBorder)
     }

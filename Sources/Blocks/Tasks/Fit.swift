@@ -62,4 +62,12 @@ struct FitSurfacesTask: BlockTask {
             return p
         }
     }
+
+    /// A block's result read back.
+    static func surfaces(_ p: Partial) -> FitSurfaces {
+        var s = FitSurfaces()
+        s.ids = p["ids"].map { UInt32($0) }
+        s.sums = p["sums"]
+        return s
+    }
 }
