@@ -50,8 +50,12 @@ func predict(_ predictors: [Predictor], volume: Volume, slices range: Range<Int>
     BLAS.configure()
     let out = VoxelBuffer<Float>(zeroed: outShape.count)
     let maxFrames = predictors.map(\.frames).max() ?? 1
-    try MemoryBudget.check((maxFrames + 2) * hw * 4, what: "infer slice buffers")
-    var planes = [Float](repeating: 0, count: maxFrames * hw)
+    // The normalised frames are held for one band of tile rows at a time, not whole slices:
+    // a slice of a large volume (4096² and more) is then read once per band, not kept thrice.
+    let maxTile = predictors.map { min(roundUp(tile, $0.net.arch.sizeMultiple), roundUp(max(h, w), $0.net.arch.sizeMultiple)) }.max() ?? tile
+    let bandCapacity = min(maxTile, h) * w
+    try MemoryBudget.check((maxFrames * bandCapacity + 2 * hw) * 4, what: "infer slice buffers")
+    var planes = [Float](repeating: 0, count: maxFrames * bandCapacity)
     var acc = [Float](repeating: 0, count: hw)
     var wsum = [Float](repeating: 0, count: hw)
     for pr in predictors {
@@ -68,23 +72,27 @@ func predict(_ predictors: [Predictor], volume: Volume, slices range: Range<Int>
             let ys = tilePositions(length: h, tile: t, overlap: ov)
             let xs = tilePositions(length: w, tile: t, overlap: ov)
             let window = blendWindow(t, ov)
-            // Normalised frames of this slice.
             let slices = frameSlices(z: z, frames: pr.frames, depth: shape.z)
-            planes.withUnsafeMutableBufferPointer { pb in
-                for (f, sz) in slices.enumerated() {
-                    copySlice(volume, z: sz, mean: pr.mean, std: pr.std, into: pb.baseAddress! + f * hw)
-                }
-            }
             acc.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             wsum.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             input.reshape(1, pr.frames, t, t)
-            let sliceShape = Shape(z: pr.frames, y: h, x: w)
+            // A tile lies inside the slice (the last one flush with the end) unless the slice is
+            // smaller than a tile, when the band is the whole slice: the patches equal those cut
+            // from whole normalised slices.
+            let bandRows = min(t, h)
+            let bandShape = Shape(z: pr.frames, y: bandRows, x: w)
             for y0 in ys {
+                planes.withUnsafeMutableBufferPointer { pb in
+                    for (f, sz) in slices.enumerated() {
+                        copyRows(volume, z: sz, rows: y0..<(y0 + bandRows), mean: pr.mean, std: pr.std,
+                                 into: pb.baseAddress! + f * bandRows * w)
+                    }
+                }
                 for x0 in xs {
                     for tr in 0..<tta {
                         try Cancellation.check()
                         planes.withUnsafeBufferPointer { pb in
-                            extractPatch(pb.baseAddress!, shape: sliceShape, slices: Array(0..<pr.frames), y0: y0, x0: x0,
+                            extractPatch(pb.baseAddress!, shape: bandShape, slices: Array(0..<pr.frames), y0: 0, x0: x0,
                                          p: t, transform: tr, dst: input.pointer)
                         }
                         let logits = pr.net.infer(input)
@@ -141,9 +149,9 @@ func blendWindow(_ t: Int, _ overlap: Int) -> [Float] {
     }
 }
 
-/// One slice of a volume as normalised floats.
-func copySlice(_ v: Volume, z: Int, mean: Float, std: Float, into dst: UnsafeMutablePointer<Float>) {
-    let n = v.shape.sliceCount, base = z * n, inv = 1 / std
+/// Rows of one slice of a volume as normalised floats.
+func copyRows(_ v: Volume, z: Int, rows: Range<Int>, mean: Float, std: Float, into dst: UnsafeMutablePointer<Float>) {
+    let n = rows.count * v.shape.x, base = z * v.shape.sliceCount + rows.lowerBound * v.shape.x, inv = 1 / std
     switch v.storage {
     case .u8(let b): for i in 0..<n { dst[i] = (Float(b.pointer[base + i]) - mean) * inv }
     case .u16(let b): for i in 0..<n { dst[i] = (Float(b.pointer[base + i]) - mean) * inv }
