@@ -21,6 +21,8 @@ public struct TrainConfig: Sendable {
     public var weightDecay: Float = 1e-4
     /// 8 = random rotations/flips (and z-flip for multi-frame input); 1 = none.
     public var augment = 8
+    /// Intensity and geometry augmentation and foreground oversampling (`augment` sets its rotations/flips).
+    public var augmentation = Augmentation()
     /// Weight of foreground pixels in the cross-entropy.
     public var positiveWeight: Float = 1
     /// Weight of the (1 − soft Dice) term.
@@ -54,6 +56,7 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
     guard images.count > 0 else { throw LearningError.invalid("train: the images are empty") }
     guard config.batch >= 1, config.batch <= 256 else { throw LearningError.invalid("batch must be 1…256 (got \(config.batch))") }
     guard config.augment == 1 || config.augment == 8 else { throw LearningError.invalid("augment must be 1 or 8 (got \(config.augment))") }
+    try config.augmentation.validate()
     guard config.learningRate > 0, config.learningRate <= 10 else {
         throw LearningError.invalid("lr must be above 0 and at most 10 (got \(config.learningRate))")
     }
@@ -118,7 +121,10 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
     let loss = SegmentationLoss(positiveWeight: config.positiveWeight, diceWeight: config.diceWeight)
     var optimizer = AdamW(weightDecay: config.weightDecay)
     let params = net.params
-    var rng = SeededRandom(seed: config.seed ^ 0xA5A5_5A5A_0F0F_F0F0)
+    var augmentation = config.augmentation
+    augmentation.dihedral = config.augment == 8
+    var sampler = PatchSampler(data: data.data, truth: truth, shape: shape, frames: arch.frames, patch: p,
+                               augmentation: augmentation, seed: config.seed)
 
     let validation: (images: Volume, labels: Volume)? = config.validation
     var best: (f: Double, epoch: Int, weights: [[Float]])? = nil
@@ -161,20 +167,7 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
             let lr = config.learningRate * Float(learningRateFactor(min(frac, 1)))
 
             // A batch of random, augmented patches.
-            for b in 0..<batch {
-                let z = rng.below(shape.z), y0 = rng.below(shape.y - p + 1), x0 = rng.below(shape.x - p + 1)
-                let tr = config.augment == 8 ? rng.below(8) : 0
-                let zFlip = config.augment == 8 && arch.frames > 1 && rng.below(2) == 1
-                let slices = frameSlices(z: z, frames: arch.frames, depth: shape.z, zFlip: zFlip)
-                data.data.withUnsafeBufferPointer { d in
-                    extractPatch(d.baseAddress!, shape: shape, slices: slices, y0: y0, x0: x0, p: p, transform: tr,
-                                 dst: input.sample(b))
-                }
-                truth.withUnsafeBufferPointer { t in
-                    extractPatch(t.baseAddress!, shape: shape, slices: [z], y0: y0, x0: x0, p: p, transform: tr,
-                                 dst: target.sample(b))
-                }
-            }
+            sampler.fill(input: input, target: target)
             net.zeroGrad()
             let logits = net.forward(input)
             // Ctrl-C between the passes drops this unfinished step (the weights are still the last step's).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The learning benchmarks: emsh vs PyTorch on the CPU (training step, 1024² inference, conv share of the
 # sgemm peak) and the safetensors check. Installs torch, safetensors and numpy into .venv-bench when missing.
-# The 2 × 15-minute quality run is separate: EMSH_BENCH_QUALITY=1 python3 scripts/bench.d/learning_quality.py
+# The quality run (issue 13) is separate and opt-in: scripts/bench quality (scripts/bench.d/quality.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=${BENCH_VENV:-$PWD/.venv-bench}

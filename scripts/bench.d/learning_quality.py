@@ -1,16 +1,30 @@
 #!/usr/bin/env python3
-"""Quality on real data: U-Net trained on sbem-mito train slices 010-024, validated on 025-029 (fscore's global level),
-for LEARNING_QUALITY_MINUTES (default 15) on 2 threads — emsh vs the same U-Net in PyTorch (same loss, optimiser,
-schedule, patches and augmentation). LEARNING_QUALITY_SIDE = both | emsh | torch. Slow: run it on purpose
-(EMSH_BENCH_QUALITY=1), not in every bench."""
+"""Segmentation quality on real data (issue 13): emsh's default `train` recipe vs a plain PyTorch U-Net, same budget.
+
+Data: sbem-mito train slices 010-029, normalised to the training slices' two peaks as stdlib/mito.ems does
+(emsh's `normalize`; QUALITY_NORMALIZE=0 gives both sides the raw bytes). Two protocols:
+  val  train 010-024, validate 025-029 after every epoch (best epoch kept): the best validation F.
+  far  train 010-019, validate 020-024 (best epoch and fscore's level chosen there), then score 025-029 at that
+       level: how the model does further from its training slices, as a user would apply it.
+Both sides: 2 threads (EMSH_THREADS), LEARNING_QUALITY_MINUTES (default 15) each, or a fixed step count
+(QUALITY_EMSH_STEPS / QUALITY_TORCH_STEPS, independent of the machine's load). QUALITY_SEEDS (default "0 1"),
+QUALITY_PROTOCOLS (default "val far"), LEARNING_QUALITY_SIDE = both | emsh | torch, QUALITY_TTAS (emsh, default
+"1"). EMSH_QUALITY_* variables (FRAMES, WIDTH, INTENSITY, ...: see Tests/LearningTests/LearningQuality.swift) change
+the emsh recipe for an experiment. The PyTorch side is the plain baseline: 1 frame, the 8 rotations/flips,
+BCE + Dice, AdamW 1e-3 with warm-up and cosine decay, batch 8 of 128², the emsh U-Net's layers.
+Slow (2 seeds x 2 protocols x 2 sides x 15 minutes = 2 hours): runs only with EMSH_BENCH_QUALITY=1 or when
+named (`scripts/bench quality`)."""
 import os, re, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PKG = os.environ.get("EMSH_SWIFT_PKG", ROOT)
 VENV_PY = os.path.join(ROOT, ".venv-bench", "bin", "python")
-DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "sbem-mito", "train")
+DATA = os.environ.get("EMSH_BENCH_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data", "sbem-mito"))
 if os.environ.get("EMSH_BENCH_QUALITY") != "1":
-    print("learning_quality: set EMSH_BENCH_QUALITY=1 to run (2 x 15 minutes)")
+    print("learning_quality: set EMSH_BENCH_QUALITY=1 to run (or: scripts/bench quality)")
+    sys.exit(0)
+if not os.path.isdir(os.path.join(DATA, "train", "images")):
+    print(f"learning_quality: skip (no data at {DATA})")
     sys.exit(0)
 try:
     import numpy as np
@@ -26,11 +40,39 @@ from learning_unet import UNet, seg_loss
 
 MINUTES = float(os.environ.get("LEARNING_QUALITY_MINUTES", "15"))
 THREADS = int(os.environ.get("EMSH_THREADS", "2"))
+SEEDS = [int(s) for s in os.environ.get("QUALITY_SEEDS", "0 1").split()]
+PROTOCOLS = os.environ.get("QUALITY_PROTOCOLS", "val far").split()
+EMSH_STEPS = os.environ.get("QUALITY_EMSH_STEPS")
+TORCH_STEPS = os.environ.get("QUALITY_TORCH_STEPS")
 
 
-def load():
-    imgs = np.stack([np.array(Image.open(f"{DATA}/images/images.{i:03d}.png")) for i in range(10, 30)])
-    labs = np.stack([np.array(Image.open(f"{DATA}/labels/mitos_3D.{i:03d}.png")) for i in range(10, 30)])
+def emsh_binary():
+    if os.environ.get("EMSH"):
+        return os.environ["EMSH"]
+    subprocess.run(["swift", "build", "-c", "release", "--product", "emsh"], cwd=PKG, check=True, capture_output=True)
+    return os.path.join(PKG, ".build", "release", "emsh")
+
+
+def load(work):
+    """Slices 010-029 (normalised like mito.ems unless QUALITY_NORMALIZE=0) and their 0/1 labels."""
+    d = os.path.join(DATA, "train")
+    labs = np.stack([np.array(Image.open(f"{d}/labels/mitos_3D.{i:03d}.png")) for i in range(10, 30)])
+    if os.environ.get("QUALITY_NORMALIZE", "1") == "1":
+        out = os.path.join(work, "normalised.tif")
+        code = ('d = $args[0]\nimg = load "$d/images/*.png"\nref = histogram $img | peaks\n'
+                'print "peaks $(str $ref)"\nsave (normalize $img --to $ref) $args[1]\n')
+        r = subprocess.run([emsh_binary(), "-c", code, d, out], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"learning_quality: normalising failed: {r.stdout}{r.stderr}")
+        print("  data: normalised to the training slices'", r.stdout.strip().splitlines()[-1])
+        tif = Image.open(out)
+        imgs = []
+        for k in range(20):
+            tif.seek(k); imgs.append(np.array(tif))
+        imgs = np.stack(imgs)
+    else:
+        imgs = np.stack([np.array(Image.open(f"{d}/images/images.{i:03d}.png")) for i in range(10, 30)])
+        print("  data: raw")
     return imgs.astype(np.uint8), (labs > 0).astype(np.uint8)
 
 
@@ -48,37 +90,53 @@ def fscore(prob, labels):
         f = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
         best.append(int(np.argmax(f)))
     level = (2 * sum(best) + len(best)) // (2 * len(best))
-    tp = pos_all[level:].sum(); fp = neg_all[level:].sum(); fn = pos_all[:level].sum()
-    return 2 * tp / (2 * tp + fp + fn), level
+    return f_at(q, labels, level), level
 
 
-def torch_run(imgs, labs):
+def f_at(q, labels, level):
+    pos, t = q >= level, labels > 0
+    tp = int((pos & t).sum()); fp = int((pos & ~t).sum()); fn = int((~pos & t).sum())
+    return 2 * tp / max(1, 2 * tp + fp + fn)
+
+
+def torch_run(imgs, labs, protocol, seed):
     torch.set_num_threads(THREADS)
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    tr_x, tr_y, va_x, va_y = imgs[:15], labs[:15], imgs[15:], labs[15:]
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    n_train = 15 if protocol == "val" else 10
+    tr_x, tr_y = imgs[:n_train], labs[:n_train]
+    va_x, va_y = imgs[n_train:n_train + 5], labs[n_train:n_train + 5]
     mean, std = float(tr_x.mean()), float(tr_x.std())
     x = ((tr_x.astype(np.float32) - mean) / std)
-    vx = torch.from_numpy(((va_x.astype(np.float32) - mean) / std)[:, None])
+    norm = lambda v: torch.from_numpy(((v.astype(np.float32) - mean) / std)[:, None])
+    vx, fx = norm(va_x), norm(imgs[15:20])
     net = UNet(4, 16, 1, 8)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-4)
     P, B = 128, 8
     steps_per_epoch = -(-x.size // (B * P * P))
-    start, step, losses, fs, best = time.time(), 0, [], [], (-1, None, 0)
-    ep_loss = []
+    total = int(TORCH_STEPS) if TORCH_STEPS else None
+    start, step, fs, best, ep_loss, step_time = time.time(), 0, [], None, [], 0.0
 
-    def validate():
+    def predict(v):
         net.eval()
         with torch.no_grad():
-            p = np.concatenate([torch.sigmoid(net(vx[k:k + 1])).numpy()[:, 0] for k in range(vx.shape[0])])
+            p = np.concatenate([torch.sigmoid(net(v[k:k + 1])).numpy()[:, 0] for k in range(v.shape[0])])
         net.train()
-        return fscore(p, va_y)[0]
+        return p
 
-    while time.time() - start < MINUTES * 60:
-        frac = (time.time() - start) / (MINUTES * 60)
+    def validate():
+        nonlocal best
+        f, level = fscore(predict(vx), va_y)
+        fs.append(f)
+        if best is None or f > best[0]:
+            best = (f, level, {k: t.clone() for k, t in net.state_dict().items()})
+
+    while (step < total) if total else (time.time() - start < MINUTES * 60):
+        frac = step / total if total else (time.time() - start) / (MINUTES * 60)
         lr = 1e-3 * (0.1 + 0.9 * frac / 0.05 if frac < 0.05 else 0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * (frac - 0.05) / 0.95)))
         for g in opt.param_groups:
             g["lr"] = lr
+        t0 = time.time()
         bx = np.empty((B, 1, P, P), np.float32); by = np.empty((B, 1, P, P), np.float32)
         for b in range(B):
             z = rng.integers(x.shape[0]); y0 = rng.integers(x.shape[1] - P + 1); x0 = rng.integers(x.shape[2] - P + 1)
@@ -91,43 +149,75 @@ def torch_run(imgs, labs):
         opt.zero_grad()
         loss = seg_loss(net(torch.from_numpy(bx)), torch.from_numpy(by))
         loss.backward(); opt.step()
+        step_time += time.time() - t0
         ep_loss.append(loss.item()); step += 1
         if step % steps_per_epoch == 0:
-            losses.append(float(np.mean(ep_loss))); ep_loss = []
-            fs.append(validate())
-            if fs[-1] > best[0]:
-                best = (fs[-1], None, len(fs))
-            print(f"  torch epoch {len(fs)}: loss {losses[-1]:.4f} val F {fs[-1]:.4f} ({time.time() - start:.0f} s)", flush=True)
+            validate(); ep_loss = []
     if ep_loss:
-        losses.append(float(np.mean(ep_loss))); fs.append(validate())
-        best = max(best, (fs[-1], None, len(fs)), key=lambda b: b[0])
-    return {"steps": step, "loss": losses, "valF": fs, "best": best[0], "best_epoch": best[2]}
+        validate()
+    seconds = time.time() - start
+    net.load_state_dict(best[2])
+    r = {"steps": step, "seconds": seconds, "step_s": step_time / max(step, 1), "valF": fs, "val": best[0]}
+    if protocol == "far":
+        q = np.floor(np.clip(predict(fx), 0, 1) * 255 + 0.5).astype(np.int64)
+        r["far"] = f_at(q, labs[15:20], best[1])
+        r["far_own"] = fscore(predict(fx), labs[15:20])[0]
+    return r
 
 
-def emsh_run(imgs, labs):
-    d = tempfile.mkdtemp(prefix="emsh-quality-")
-    imgs.tofile(os.path.join(d, "images_010_029.u8")); labs.tofile(os.path.join(d, "labels_010_029.u8"))
-    env = dict(os.environ, EMSH_QUALITY_DATA=d, EMSH_QUALITY_MINUTES=str(MINUTES), EMSH_THREADS=str(THREADS),
-               EMSH_QUALITY_TTA="1")
+def emsh_run(work, protocol, seed):
+    env = dict(os.environ, EMSH_QUALITY_DATA=work, EMSH_THREADS=str(THREADS), EMSH_QUALITY_PROTOCOL=protocol,
+               EMSH_QUALITY_SEED=str(seed), EMSH_QUALITY_TTAS=os.environ.get("QUALITY_TTAS", "1"))
+    if EMSH_STEPS:
+        env["EMSH_QUALITY_STEPS"] = EMSH_STEPS
+    else:
+        env["EMSH_QUALITY_MINUTES"] = str(MINUTES)
     r = subprocess.run(["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--scratch-path",
                         os.path.join(PKG, ".build-bench-learning"), "--filter", "LearningQuality"],
                        cwd=PKG, env=env, capture_output=True, text=True)
-    lines = [l for l in (r.stdout + r.stderr).splitlines() if "QUALITY" in l]
+    lines = [l.split("QUALITY", 1)[1].strip() for l in (r.stdout + r.stderr).splitlines() if "QUALITY " in l]
+    if not lines:
+        print((r.stdout + r.stderr)[-3000:])
     for l in lines:
-        print("  emsh:", l.split("QUALITY", 1)[1].strip())
-    return lines
+        print("    emsh:", l, flush=True)
+    out = {}
+    for l in lines:
+        m = re.match(r"steps (\d+) seconds (\d+)", l)
+        if m: out["steps"], out["seconds"] = int(m.group(1)), int(m.group(2))
+        m = re.match(r"result \w+ tta 1 valF ([\d.]+) level \d+(?: farF ([\d.]+))?", l)
+        if m:
+            out["val"] = float(m.group(1))
+            if m.group(2): out["far"] = float(m.group(2))
+    return out
 
 
 def main():
-    imgs, labs = load()
     side = os.environ.get("LEARNING_QUALITY_SIDE", "both")
-    print(f"learning_quality: {MINUTES} minutes, {THREADS} threads, train 010-024, validate 025-029")
-    if side in ("both", "emsh"):
-        emsh_run(imgs, labs)
-    if side in ("both", "torch"):
-        t = torch_run(imgs, labs)
-        print(f"  torch: steps {t['steps']} loss {[round(l, 4) for l in t['loss']]}")
-        print(f"  torch: valF {[round(f, 4) for f in t['valF']]} best {t['best']:.4f} (epoch {t['best_epoch']})")
+    budget = (f"emsh {EMSH_STEPS} steps" if EMSH_STEPS else f"{MINUTES:g} minutes") + \
+             (f", torch {TORCH_STEPS} steps" if TORCH_STEPS else "")
+    print(f"learning_quality: {budget}, {THREADS} threads, seeds {SEEDS}, protocols {PROTOCOLS}; "
+          f"load {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"  torch {torch.__version__}, {torch.get_num_threads()} threads, oneDNN (mkldnn) "
+          f"{'on' if torch.backends.mkldnn.is_available() else 'off'}")
+    work = tempfile.mkdtemp(prefix="emsh-quality-")
+    imgs, labs = load(work)
+    imgs.tofile(os.path.join(work, "images_010_029.u8")); labs.tofile(os.path.join(work, "labels_010_029.u8"))
+    rows = []
+    for protocol in PROTOCOLS:
+        for seed in SEEDS:
+            if side in ("both", "emsh"):
+                print(f"  emsh {protocol} seed {seed} (load {os.getloadavg()[0]:.2f})", flush=True)
+                rows.append(("emsh", protocol, seed, emsh_run(work, protocol, seed)))
+            if side in ("both", "torch"):
+                print(f"  torch {protocol} seed {seed} (load {os.getloadavg()[0]:.2f})", flush=True)
+                t = torch_run(imgs, labs, protocol, seed)
+                print(f"    torch: steps {t['steps']} seconds {t['seconds']:.0f} step {t['step_s']:.3f} s "
+                      f"valF {[round(f, 4) for f in t['valF']]}", flush=True)
+                rows.append(("torch", protocol, seed, t))
+    print(f"  {'side':6} {'protocol':8} {'seed':4} {'steps':>6} {'val F':>7} {'far F':>7}")
+    for s, p, seed, r in rows:
+        far = f"{r['far']:.4f}" if "far" in r else "-"
+        print(f"  {s:6} {p:8} {seed:<4} {r.get('steps', 0):>6} {r.get('val', 0):>7.4f} {far:>7}")
 
 
 if __name__ == "__main__":
