@@ -65,8 +65,10 @@ let learningCommands: [Command] = [
         help: """
         Trains a U-Net (depth levels including the bottleneck, WIDTH channels doubling per level, group
         normalisation, ReLU) on random square patches of IMAGES with LABELS (non-zero = foreground), with the 8
-        rotations/flips as augmentation (and z-flip for multi-frame input). --frames 3|5 feeds consecutive slices as
-        channels (reflected at the volume's ends). Loss: sigmoid + binary cross-entropy + Dice; optimiser AdamW
+        rotations/flips as augmentation (and z-flip for multi-frame input). --intensity, --noise and --blur jitter
+        the grey levels of each patch (never its labels); --deform adds any-angle rotation and scaling (images and
+        labels alike, bilinear); --foreground draws that share of patches around a labelled pixel. --frames 3|5
+        feeds consecutive slices as channels (reflected at the volume's ends). Loss: sigmoid + binary cross-entropy + Dice; optimiser AdamW
         (weight decay 1e-4) with a 5 % warm-up and cosine decay from --lr. One epoch = as many patches as the
         volume has pixels. Give at most one of --epochs (default 10), --steps, --minutes.
         --validate [IMAGES, LABELS] computes the validation F (fscore's rule) after every epoch and keeps the best
@@ -91,6 +93,11 @@ let learningCommands: [Command] = [
             .option("minutes", .number, "train for this many minutes"),
             .option("lr", .number, "peak learning rate", default: .number(1e-3)),
             .option("augment", .choice(["1", "8"]), "8 = random rotations/flips, 1 = none", default: .string("8")),
+            .option("intensity", .number, "brightness/contrast/gamma jitter amplitude (0 = off)", default: .number(0.3)),
+            .option("noise", .number, "largest Gaussian noise sigma, in image standard deviations (0 = off)", default: .number(0.1)),
+            .option("blur", .number, "largest Gaussian blur sigma in pixels, on half the patches (0 = off)", default: .number(1)),
+            .option("deform", .number, "any-angle rotation and scale by up to ×(1 + d) (0 = rotations/flips only)", default: .number(0.2)),
+            .option("foreground", .number, "share of patches drawn around a foreground pixel", default: .number(0.5)),
             .option("from", .model, "continue training this model"),
             .option("freeze", .choice(["encoder"]), "keep the contracting path fixed (with --from)"),
             .option("validate", .listOf(.volume), "[IMAGES, LABELS] scored after every epoch; the best epoch is kept"),
@@ -99,6 +106,8 @@ let learningCommands: [Command] = [
         examples: [
             Example("p = phantom --size [2, 32, 32]; m = train $p.image $p.mask --depth 2 --width 4 --patch 16 --batch 2 --steps 2; print $m",
                     "a tiny network for two steps", expect: "model unet"),
+            Example("p = phantom --size [2, 32, 32]; m = train $p.image $p.mask --depth 2 --width 4 --patch 16 --batch 2 --steps 2 --intensity 0.3 --noise 0.1 --blur 1 --deform 0.2 --foreground 0.5; print $m.steps",
+                    "grey-level jitter, deformation and foreground-centred patches (the augmentation options)", expect: "2"),
         ],
         run: { args, host in
             let images = try args.volume("images"), labels = try args.volume("labels")
@@ -116,6 +125,11 @@ let learningCommands: [Command] = [
             guard lr > 0, lr <= 10 else { throw args.error("lr", "lr must be above 0 and at most 10, got \(formatNumber(lr))") }
             c.learningRate = Float(lr)
             c.augment = Int(try args.string("augment")) ?? 8
+            c.augmentation.intensity = Float(try args.number("intensity"))
+            c.augmentation.noise = Float(try args.number("noise"))
+            c.augmentation.blur = Float(try args.number("blur"))
+            c.augmentation.deform = Float(try args.number("deform"))
+            c.augmentation.foreground = Float(try args.number("foreground"))
             let seed = try args.int("seed")
             guard seed >= 0 else { throw args.error("seed", "seed must be at least 0, got \(seed)") }
             c.seed = UInt64(seed)

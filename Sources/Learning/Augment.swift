@@ -1,7 +1,8 @@
 import Foundation
 import Kernels
 
-/// How training patches are drawn and augmented (all amplitudes 0 = off).
+/// How training patches are drawn and augmented (amplitudes 0 = off; the defaults are `train`'s recipe, chosen on
+/// sbem-mito by scripts/bench.d/learning_quality.py).
 ///
 /// Geometry (position, rotations/flips, `deform`) draws from one random stream and the intensity changes
 /// (`intensity`, `noise`, `blur`) from another, so turning an intensity option on or off never changes which
@@ -11,18 +12,23 @@ public struct Augmentation: Sendable, Equatable {
     public var dihedral = true
     /// Brightness/contrast/gamma jitter: contrast ×(1 ± a), brightness ± a (in units of the images' standard
     /// deviation), gamma exp(± a) on the images' range.
-    public var intensity: Float = 0
+    public var intensity: Float = 0.3
     /// Gaussian noise with a standard deviation drawn from [0, noise] (in units of the images' standard deviation).
-    public var noise: Float = 0
+    public var noise: Float = 0.1
     /// Half of the patches are blurred with a Gaussian of sigma drawn from [0, blur] pixels.
-    public var blur: Float = 0
+    public var blur: Float = 1
     /// Any-angle rotation and scale ×(1 + deform)^u, u ∈ [−1, 1] (bilinear, images and labels alike); 0 = only the
     /// 8 rotations/flips.
-    public var deform: Float = 0
+    public var deform: Float = 0.2
     /// Share of patches drawn around a random foreground pixel (the rest anywhere).
-    public var foreground: Float = 0
+    public var foreground: Float = 0.5
 
     public init() {}
+
+    /// Only the 8 rotations/flips (the recipe before issue 13).
+    public static var plain: Augmentation {
+        var a = Augmentation(); a.intensity = 0; a.noise = 0; a.blur = 0; a.deform = 0; a.foreground = 0; return a
+    }
 
     func validate() throws {
         func check(_ v: Float, _ name: String, _ hi: Float) throws {

@@ -42,7 +42,8 @@ public struct TrainConfig: Sendable {
 
 /// Trains a U-Net on `images` (any voxel type) and `labels` (non-zero = foreground) of the same shape.
 ///
-/// Random square patches with random rotations/flips; sigmoid + cross-entropy + Dice loss; AdamW with a
+/// Random square patches (half of them around a foreground pixel) with random rotations/flips, any-angle rotation and
+/// scaling, and grey-level jitter, noise and blur (`Augmentation`); sigmoid + cross-entropy + Dice loss; AdamW with a
 /// cosine schedule; per-epoch validation F (fscore's rule) when validation data is given, keeping the best
 /// epoch. Same seed and thread count give identical weights (for epochs/steps; minutes depends on speed).
 /// Ctrl-C (`Cancellation`) ends training early and returns the model trained so far.

@@ -35,7 +35,7 @@ struct AugmentTests {
 
     @Test("intensity, noise and blur change the image, never the labels or where patches come from")
     func intensityKeepsLabels() {
-        var plain = Augmentation(); plain.deform = 0.2; plain.foreground = 0.5
+        var plain = Augmentation.plain; plain.deform = 0.2; plain.foreground = 0.5
         var jitter = plain; jitter.intensity = 0.3; jitter.noise = 0.2; jitter.blur = 1.5
         var a = sampler(plain, frames: 3), b = sampler(jitter, frames: 3)
         for _ in 0..<4 {
@@ -49,7 +49,7 @@ struct AugmentTests {
     @Test("rotations, flips and deformation move image and labels identically")
     func geometryMatches() {
         for deform: Float in [0, 0.25] {
-            var a = Augmentation(); a.deform = deform; a.foreground = 0.5
+            var a = Augmentation.plain; a.deform = deform; a.foreground = 0.5
             let f = fixture()
             // The labels as the image: every input patch must equal its target patch.
             var s = sampler(a, seed: 9, data: f.truth)
@@ -60,21 +60,21 @@ struct AugmentTests {
             }
         }
         // Deformed labels stay in [0, 1] (bilinear: soft at the edges).
-        var a = Augmentation(); a.deform = 0.3
+        var a = Augmentation.plain; a.deform = 0.3
         var s = sampler(a)
         #expect(batch(&s).target.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
 
     @Test("same seed, same batches; another seed, others; all options off = the plain rotations/flips")
     func deterministic() {
-        var a = Augmentation(); a.intensity = 0.2; a.noise = 0.1; a.blur = 1; a.deform = 0.2; a.foreground = 0.3
+        var a = Augmentation.plain; a.intensity = 0.2; a.noise = 0.1; a.blur = 1; a.deform = 0.2; a.foreground = 0.3
         var s1 = sampler(a), s2 = sampler(a), s3 = sampler(a, seed: 4)
         let b1 = batch(&s1), b2 = batch(&s2), b3 = batch(&s3)
         #expect(b1.input == b2.input && b1.target == b2.target)
         #expect(b1.input != b3.input)
         // Defaults: exactly extractPatch with the draws train has always made.
         let f = fixture()
-        var s = sampler(Augmentation())
+        var s = sampler(Augmentation.plain)
         var rng = SeededRandom(seed: 3 ^ 0xA5A5_5A5A_0F0F_F0F0)
         let got = batch(&s, n: 3)
         var want = [Float](repeating: 0, count: 3 * 256)
@@ -92,7 +92,7 @@ struct AugmentTests {
 
     @Test("foreground oversampling: every patch holds foreground")
     func foregroundPatches() {
-        var a = Augmentation(); a.foreground = 1
+        var a = Augmentation.plain; a.foreground = 1
         var s = sampler(a)
         let t = batch(&s, n: 20).target
         for k in 0..<20 { #expect(t[(k * 256)..<((k + 1) * 256)].contains(1)) }
@@ -103,7 +103,7 @@ struct AugmentTests {
         var x = [Float](repeating: 0.7, count: 64)
         x.withUnsafeMutableBufferPointer { gaussianBlur($0.baseAddress!, 8, 1.2) }
         #expect(x.allSatisfy { abs($0 - 0.7) < 1e-5 })
-        var a = Augmentation(); a.intensity = 0.5
+        var a = Augmentation.plain; a.intensity = 0.5
         var s = sampler(a)
         let lo = s.lo, hi = s.hi
         let input = batch(&s).input

@@ -104,8 +104,14 @@ struct LearningQuality {
             let rv = try fscore(prob: pv, labels: valLab)
             let inferSecs = Date().timeIntervalSince(t1)
             var line = "QUALITY result \(far ? "far" : "val") tta \(tta) valF \(fixed(rv.f, 4)) level \(rv.level)"
+            func saveProb(_ v: Volume, _ what: String) throws {
+                guard let base = env["EMSH_QUALITY_SAVEPROB"], case .f32(let b) = v.storage else { return }
+                try Data(bytes: b.pointer, count: v.count * 4).write(to: URL(fileURLWithPath: "\(base)-\(what)-tta\(tta).f32"))
+            }
+            try saveProb(pv, "val")
             if far {
                 let pf = try infer(models: [m], volume: farImg, tile: 1024, overlap: 0, tta: tta, showProgress: false)
+                try saveProb(pf, "far")
                 let own = try fscore(prob: pf, labels: farLab)
                 line += " farF \(fixed(fAtLevel(pf, farLab, rv.level), 4)) (own level \(own.level): \(fixed(own.f, 4)))"
             }

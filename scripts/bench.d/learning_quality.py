@@ -172,9 +172,12 @@ def emsh_run(work, protocol, seed):
         env["EMSH_QUALITY_STEPS"] = EMSH_STEPS
     else:
         env["EMSH_QUALITY_MINUTES"] = str(MINUTES)
-    r = subprocess.run(["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing", "--scratch-path",
-                        os.path.join(PKG, ".build-bench-learning"), "--filter", "LearningQuality"],
-                       cwd=PKG, env=env, capture_output=True, text=True)
+    # Build once, then run the test binary itself: several runs may go at once (swift test would hold a lock).
+    scratch = os.path.join(PKG, ".build-bench-learning")
+    subprocess.run(["swift", "build", "-c", "release", "-Xswiftc", "-enable-testing", "--scratch-path", scratch,
+                    "--build-tests"], cwd=PKG, check=True, capture_output=True)
+    r = subprocess.run([os.path.join(scratch, "release", "emshPackageTests.xctest"), "--testing-library", "swift-testing",
+                        "--filter", "LearningQuality/quality"], cwd=PKG, env=env, capture_output=True, text=True)
     lines = [l.split("QUALITY", 1)[1].strip() for l in (r.stdout + r.stderr).splitlines() if "QUALITY " in l]
     if not lines:
         print((r.stdout + r.stderr)[-3000:])
@@ -197,6 +200,7 @@ def main():
              (f", torch {TORCH_STEPS} steps" if TORCH_STEPS else "")
     print(f"learning_quality: {budget}, {THREADS} threads, seeds {SEEDS}, protocols {PROTOCOLS}; "
           f"load {os.getloadavg()[0]:.2f}", flush=True)
+    torch.set_num_threads(THREADS)
     print(f"  torch {torch.__version__}, {torch.get_num_threads()} threads, oneDNN (mkldnn) "
           f"{'on' if torch.backends.mkldnn.is_available() else 'off'}")
     work = tempfile.mkdtemp(prefix="emsh-quality-")
