@@ -68,9 +68,10 @@ let learningCommands: [Command] = [
         rotations/flips as augmentation (and z-flip for multi-frame input). --intensity, --noise and --blur jitter
         the grey levels of each patch (never its labels); --deform adds any-angle rotation and scaling (images and
         labels alike, bilinear); --foreground draws that share of patches around a labelled pixel. --frames 3|5
-        feeds consecutive slices as channels (reflected at the volume's ends). Loss: sigmoid + binary cross-entropy + Dice; optimiser AdamW
-        (weight decay 1e-4) with a 5 % warm-up and cosine decay from --lr. One epoch = as many patches as the
-        volume has pixels. Give at most one of --epochs (default 10), --steps, --minutes.
+        feeds consecutive slices as channels (reflected at the volume's ends). Loss: sigmoid + binary
+        cross-entropy + Dice; optimiser AdamW (weight decay 1e-4) with a 5 % warm-up and cosine decay from --lr
+        (to the end of --minutes, too). One epoch = as many patches as the volume has pixels. Give at most one of
+        --epochs (default 10), --steps, --minutes.
         --validate [IMAGES, LABELS] computes the validation F (fscore's rule) after every epoch and keeps the best
         epoch's weights. The input normalisation (mean, std of IMAGES) is stored in the model. --from MODEL continues
         training a model (transfer learning; its architecture is kept), --freeze encoder keeps its contracting path
