@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Runtime
 import Kernels
@@ -58,7 +59,7 @@ let dataCommands: [Command] = [
                     ("labels", .object(ChunkedValue(p.labels))), ("contour", .object(ChunkedValue(p.contour))),
                 ]))
             }
-            let p = try kernelCall(args) { try phantom(size: size, seed: UInt64(seed), drift: drift) }
+            let p = try phantom(size: size, seed: UInt64(seed), drift: drift)
             return .record(Record([
                 ("image", .volume(p.image)), ("mask", .volume(p.mask)),
                 ("labels", .volume(p.labels)), ("contour", .volume(p.contour)),
@@ -66,8 +67,3 @@ let dataCommands: [Command] = [
         }
     ),
 ]
-
-/// Runs a kernel; its `VolumeError` becomes an error at the call without a second "name:" prefix.
-fileprivate func kernelCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as VolumeError { throw args.failure(e.message) }
-}

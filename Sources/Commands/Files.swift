@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Blocks
 import Kernels
 import Learning
@@ -51,20 +52,15 @@ let fileCommands: [Command] = [
         run: { args, host in
             let pattern = try args.string("pattern")
             let cwd = currentDirectory() ?? "."
-            func io<T>(_ body: () throws -> T) throws -> T {
-                do { return try body() } catch let e as IOError {
-                    throw args.error("pattern", e.description, kind: .io)
-                }
-            }
             switch fileExtensionOf(pattern) {
             case "csv":
-                let path = try io { try expandPattern(expandHome(pattern), relativeTo: cwd) }
+                let path = try expandPattern(expandHome(pattern), relativeTo: cwd)
                 guard path.count == 1 else { throw args.error("pattern", "\(pattern) matches \(path.count) CSV files; load one at a time") }
-                return .table(try io { try CSV.read(path: path[0]) })
+                return .table(try CSV.read(path: path[0]))
             case "emodel":
-                let path = try io { try expandPattern(expandHome(pattern), relativeTo: cwd) }
+                let path = try expandPattern(expandHome(pattern), relativeTo: cwd)
                 guard path.count == 1 else { throw args.error("pattern", "\(pattern) matches \(path.count) model files; load one at a time") }
-                let bytes = try io { try readWholeFile(path[0]) }
+                let bytes = try readBudgetedFile(path[0])
                 do {
                     return .object(ModelValue(try Model.decode(bytes, name: path[0])))
                 } catch let e as CancelledError {
@@ -80,25 +76,23 @@ let fileCommands: [Command] = [
                 let path = expanded.hasPrefix("/") ? expanded : cwd + "/" + expanded
                 let level = try args.int("level")
                 guard level >= 0 else { throw args.error("level", "the level must be ≥ 0, got \(level)") }
-                let c = try io { try ChunkedVolume.open(path, level: level) }
+                let c = try ChunkedVolume.open(path, level: level)
                 for note in c.array.notes { host.warn(note) }
                 if args.flag("mask") { throw args.error("mask", "--mask reads a whole volume; give the store to components or fit, which take non-zero voxels as foreground") }
                 if args.has("z") {
                     let z = try args.range("z", count: c.shape.z)
-                    return .volume(try io { try c.read(Box(z: z, y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+                    return .volume(try c.read(Box(z: z, y: 0..<c.shape.y, x: 0..<c.shape.x)))
                 }
                 return .object(ChunkedValue(c))
             }
-            let paths = try io { try expandPattern(expanded, relativeTo: cwd) }
+            let paths = try expandPattern(expanded, relativeTo: cwd)
             var z: Range<Int>?
             if args.has("z") {
-                let count = try io { try sliceCount(paths) }
+                let count = try sliceCount(paths)
                 z = try args.range("z", count: count)
             }
-            var v = try io {
-                try VolumeIO.loadVolume(paths: paths, pattern: pattern, z: z, mask: args.flag("mask"),
+            var v = try VolumeIO.loadVolume(paths: paths, pattern: pattern, z: z, mask: args.flag("mask"),
                                         warn: { host.warn($0) })
-            }
             if args.has("spacing") {
                 let s = try args.numbers("spacing")
                 guard s.count == 3, s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
@@ -147,11 +141,6 @@ let fileCommands: [Command] = [
         run: { args, _ in
             guard let given = args["value"] else { throw args.error("value", "nothing to save (nil)") }
             let path = expandHome(try args.string("path"))
-            func io<T>(_ body: () throws -> T) throws -> T {
-                do { return try body() } catch let e as IOError {
-                    throw args.error("path", e.description, kind: .io)
-                }
-            }
             let ext = fileExtensionOf(path)
             if ext == "zarr" {
                 return try saveZarr(args, given, path: path)
@@ -175,15 +164,15 @@ let fileCommands: [Command] = [
                     guard n >= 16, n <= 65536 else { throw args.error("tile", "tile size must be 16…65536 pixels") }
                     layout = .tiles(n)
                 }
-                try io { try TIFF.write(v, to: path, options: TIFFWriteOptions(compression: compression, layout: layout)) }
+                try TIFF.write(v, to: path, options: TIFFWriteOptions(compression: compression, layout: layout))
                 return .string(path)
             case (.volume(let v), "png"):
-                let written = try io { try VolumeIO.saveVolume(v, path: path) }
+                let written = try VolumeIO.saveVolume(v, path: path)
                 return written.count == 1 ? .string(written[0]) : .list(written.map { .string($0) })
             case (.volume, _):
                 throw wrong("volumes save as .tif, .png or .zarr")
             case (.table(let t), "csv"):
-                try io { try CSV.write(t, to: path) }
+                try CSV.write(t, to: path)
                 return .string(path)
             case (.table, _):
                 throw wrong("tables save as .csv")
@@ -194,10 +183,10 @@ let fileCommands: [Command] = [
                     ("value", .number((0..<Histogram.binCount).map { h.binCenter($0) })),
                     ("count", .number(total.map { Double($0) })),
                 ])
-                try io { try CSV.write(t, to: path) }
+                try CSV.write(t, to: path)
                 return .string(path)
             case (.histogram(let h), "svg"):
-                try io { try writeText(Plots.histogram(h), to: path) }
+                try writeText(Plots.histogram(h), to: path)
                 return .string(path)
             case (.record(let r), "svg"):
                 guard case .table(let curve)? = r["curve"] else { throw wrong("only fscore results, which have a curve, plot as .svg") }
@@ -207,11 +196,11 @@ let fileCommands: [Command] = [
                 do { svg = try Plots.thresholdSweep(curve: curve, level: level) } catch {
                     throw args.error("value", "\(error)")
                 }
-                try io { try writeText(svg, to: path) }
+                try writeText(svg, to: path)
                 return .string(path)
             case (.object(let o), "emodel"):
                 guard let m = o as? ModelValue else { throw wrong("only models save as .emodel") }
-                try io { try AtomicFile.write(bytes: m.model.encode(), to: path) }
+                try AtomicFile.write(bytes: m.model.encode(), to: path)
                 return .string(path)
             default:
                 throw wrong("volumes: .tif/.png/.zarr, tables: .csv, models: .emodel, histograms: .csv/.svg, fscore results: .svg")

@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Runtime
 import Kernels

@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 
 /// Numbers: rounding and fixed-point formatting for reports, and reading numbers from strings ($args).
@@ -48,7 +49,7 @@ let mathCommands: [Command] = [
             switch args["text"] {
             case .number(let n)?: return .number(n)
             case .string(let s)?:
-                guard let n = Double(s.trimming(" ")) else { throw args.error("text", "'\(s)' is not a number") }
+                guard let n = Double(s.trimmed) else { throw args.error("text", "'\(s)' is not a number") }
                 return .number(n)
             case let v?: throw args.error("text", "expects a string or a number, got a \(v.typeName)", kind: .type)
             case nil: return .null

@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Foundation
 import Runtime
@@ -208,7 +209,7 @@ let objectCommands: [Command] = [
             let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
             guard ext == "stl" || ext == "ply" else { throw args.error("path", "\(path): use a .stl or .ply file name", kind: .io) }
             let m = try mesh(try args.volume("labels"))
-            do { try MeshFile.write(m, to: path) } catch let e as IOError { throw args.error("path", e.description, kind: .io) }
+            try MeshFile.write(m, to: path)
             return .record(Record([("path", .string(path)), ("objects", .number(Double(Set(m.objectIds).count))),
                                    ("triangles", .number(Double(m.triangleCount))), ("vertices", .number(Double(m.vertexCount)))]))
         }

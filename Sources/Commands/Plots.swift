@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 import Kernels
 import VolumeIO
@@ -64,7 +65,7 @@ let plotCommands: [Command] = [
             } catch let e as IOError {
                 throw args.error("value", e.message)
             }
-            do { try Plots.save(svg, to: path) } catch let e as IOError { throw args.error("path", e.description, kind: .io) }
+            try Plots.save(svg, to: path)
             return .string(path)
         }
     ),
@@ -100,9 +101,7 @@ let plotCommands: [Command] = [
             try requireExtension(args, "png")
             let path = try args.string("path")
             let rgb = try overlay(image: img, overlay: over, z: z, alpha: alpha)
-            do { try PNG.writeRGB8(path: path, width: rgb.width, height: rgb.height, pixels: rgb.pixels) } catch let e as IOError {
-                throw args.error("path", e.description, kind: .io)
-            }
+            try PNG.writeRGB8(path: path, width: rgb.width, height: rgb.height, pixels: rgb.pixels)
             return .string(path)
         }
     ),

@@ -70,7 +70,7 @@ private struct RunForest {
 /// Run-length union-find: O(voxels), parallel over slices.
 public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) throws -> (labels: Volume, count: Int) {
     guard [6, 18, 26].contains(connectivity) else {
-        throw AnalysisError.invalidArgument(operation: "components", "connectivity must be 6, 18 or 26, not \(connectivity)")
+        throw VolumeError.invalidArgument(operation: "components", "connectivity must be 6, 18 or 26, not \(connectivity)")
     }
     let bytes = try foregroundBytes(mask, what: "components mask")
     defer { withExtendedLifetime(bytes) {} }
@@ -85,7 +85,7 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
     for z in 0..<nz { base[z + 1] = base[z] + slices[z].x0.count }
     let total = base[nz]
     guard total < 0x8000_0000 else {
-        throw AnalysisError.invalidArgument(operation: "components", "too many foreground runs (\(total))")
+        throw VolumeError.invalidArgument(operation: "components", "too many foreground runs (\(total))")
     }
     let parent = try analysisBuffer(max(total, 1), UInt32.self, what: "component forest", zeroed: false)
     defer { withExtendedLifetime(parent) {} }
@@ -134,7 +134,7 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
         }
     }
     guard next < 0x8000_0000 else {
-        throw AnalysisError.invalidArgument(operation: "components", "too many objects (\(next))")
+        throw VolumeError.invalidArgument(operation: "components", "too many objects (\(next))")
     }
     let o = out.pointer
     try analysisSlices(nz) { z in

@@ -152,7 +152,7 @@ func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing,
 public func distanceTransform(_ mask: Volume, twoD: Bool = false) throws -> Volume {
     let sp = mask.spacing
     guard sp.x > 0, sp.y > 0, sp.z > 0, sp.x.isFinite, sp.y.isFinite, sp.z.isFinite else {
-        throw AnalysisError.invalidArgument(operation: "distance", "the voxel spacing must be positive")
+        throw VolumeError.invalidArgument(operation: "distance", "the voxel spacing must be positive")
     }
     let fg = try foregroundBytes(mask, what: "distance mask")
     defer { withExtendedLifetime(fg) {} }
