@@ -22,8 +22,8 @@ let dataCommands: [Command] = [
         """,
         options: [
             .option("size", .numbers(3), "[z, y, x] in voxels", default: .list([.number(24), .number(256), .number(256)])),
-            .option("seed", .int, "random seed (≥ 0)", default: .number(1)),
-            .option("drift", .number, "slice-to-slice intensity drift, 0…0.5", default: .number(0)),
+            .option("seed", .int, "random seed (≥ 0)", default: .number(1), in: .atLeast(0)),
+            .option("drift", .number, "slice-to-slice intensity drift, 0…0.5", default: .number(0), in: .between(0, 0.5)),
             .option("to", .string, "write OME-Zarr stores into this folder instead of memory"),
             .option("chunks", .numbers(3), "with --to: chunk shape [z, y, x]", default: .list([.number(16), .number(256), .number(256)])),
         ],
@@ -39,9 +39,7 @@ let dataCommands: [Command] = [
                 throw args.error("size", "size must be three positive integers [z, y, x]")
             }
             let seed = try args.int("seed")
-            guard seed >= 0 else { throw args.error("seed", "seed must be ≥ 0, got \(seed)") }
             let drift = try args.number("drift")
-            guard drift >= 0, drift <= 0.5 else { throw args.error("drift", "drift must be between 0 and 0.5, got \(formatNumber(drift))") }
             let size = Shape(z: Int(s[0]), y: Int(s[1]), x: Int(s[2]))
             if args.has("to") {
                 let c = try args.numbers("chunks")

@@ -39,7 +39,7 @@ let fileCommands: [Command] = [
             .flag("mask", "non-zero voxels become 1 (a mask)"),
             .option("spacing", .numbers(3), "voxel spacing [x, y, z] in nm"),
             .option("z", .range, "only these slices, a:b (b excluded)"),
-            .option("level", .int, "OME-Zarr: the scale level (0 = full resolution)", default: .number(0)),
+            .option("level", .int, "OME-Zarr: the scale level (0 = full resolution)", default: .number(0), in: .atLeast(0)),
         ],
         examples: [
             Example("p = phantom --size [4, 64, 64]; save $p.image /tmp/emsh-example-load.zarr --chunks [2, 32, 32]; v = load /tmp/emsh-example-load.zarr; print $v",
@@ -75,7 +75,6 @@ let fileCommands: [Command] = [
             if isZarrStore(expanded, cwd: cwd) {
                 let path = expanded.hasPrefix("/") ? expanded : cwd + "/" + expanded
                 let level = try args.int("level")
-                guard level >= 0 else { throw args.error("level", "the level must be ≥ 0, got \(level)") }
                 let c = try ChunkedVolume.open(path, level: level)
                 for note in c.array.notes { host.warn(note) }
                 if args.flag("mask") { throw args.error("mask", "--mask reads a whole volume; give the store to components or fit, which take non-zero voxels as foreground") }
@@ -128,9 +127,9 @@ let fileCommands: [Command] = [
         ],
         options: [
             .option("compress", .choice(saveCompressions), "TIFF: none|lzw|deflate|packbits; Zarr: zstd|zlib|gzip|blosc|none"),
-            .option("tile", .int, "TIFF: write N×N tiles instead of strips"),
+            .option("tile", .int, "TIFF: write N×N tiles instead of strips", in: .between(16, 65536)),
             .option("chunks", .numbers(3), "Zarr: chunk shape [z, y, x]"),
-            .option("pyramid", .int, "Zarr: number of scale levels (1 = full resolution only)", default: .number(1)),
+            .option("pyramid", .int, "Zarr: number of scale levels (1 = full resolution only)", default: .number(1), in: .between(1, 16)),
         ],
         examples: [
             Example("p = phantom --size [4, 32, 32]; save $p.image /tmp/emsh-example-save.tif --compress deflate",
@@ -161,7 +160,6 @@ let fileCommands: [Command] = [
                 var layout = TIFFLayout.strips
                 if args.has("tile") {
                     let n = try args.int("tile")
-                    guard n >= 16, n <= 65536 else { throw args.error("tile", "tile size must be 16…65536 pixels") }
                     layout = .tiles(n)
                 }
                 try TIFF.write(v, to: path, options: TIFFWriteOptions(compression: compression, layout: layout))
@@ -232,7 +230,6 @@ private func saveZarr(_ args: Arguments, _ value: Value, path: String) throws ->
     case let other: throw args.error("compress", "Zarr compression is zstd, zlib, gzip, blosc or none, not \(other)")
     }
     let levels = try args.int("pyramid")
-    guard levels >= 1, levels <= 16 else { throw args.error("pyramid", "pyramid must be 1…16 levels, got \(levels)") }
     let full = path.hasPrefix("/") ? path : (currentDirectory() ?? ".") + "/" + path
     switch value {
     case .volume(let v):

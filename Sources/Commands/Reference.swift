@@ -20,7 +20,8 @@ public func commandReference(_ commands: [Command] = allCommands) -> String {
                     let isOption = !c.positionals.contains { $0.name == p.name }
                     let name = isOption ? "`--\(p.name)`" : "`\(p.name.uppercased())\(p.variadic ? "..." : "")`"
                     let def = p.type.isFlag ? "" : (p.defaultValue.map { "`\($0.literal)`" } ?? (p.required ? "required" : ""))
-                    out += "| \(name) | \(p.type.description.replacingPipes) | \(def) | \(p.help.replacingPipes) |\n"
+                    let type = p.type.description + (p.bounds.map { ", \($0)" } ?? "")
+                    out += "| \(name) | \(type.replacingPipes) | \(def) | \(p.help.replacingPipes) |\n"
                 }
                 out += "\n"
             }

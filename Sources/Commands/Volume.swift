@@ -73,7 +73,7 @@ let volumeCommands: [Command] = [
         """,
         positionals: [.positional("vol", .volume, "the volume to blur")],
         options: [
-            .option("sigma", .number, "standard deviation in x voxels", default: .number(1)),
+            .option("sigma", .number, "standard deviation in x voxels", default: .number(1), in: .above(0)),
             .flag("2d", "blur each slice on its own"),
         ],
         examples: [
@@ -83,7 +83,6 @@ let volumeCommands: [Command] = [
         run: { args, _ in
             let v = try args.volume("vol")
             let sigma = try args.number("sigma")
-            guard sigma > 0, sigma.isFinite else { throw args.error("sigma", "sigma must be positive, got \(formatNumber(sigma))") }
             return .volume(try blur(v, sigma: sigma, twoD: args.flag("2d")))
         }
     ),
@@ -98,7 +97,7 @@ let volumeCommands: [Command] = [
         `$mask - $contour` leaves the cores (the first step of `split`).
         """,
         positionals: [.positional("mask", .volume, "a mask or a label map (integer volume)")],
-        options: [.option("width", .int, "outline width in voxels (1…64)", default: .number(2))],
+        options: [.option("width", .int, "outline width in voxels (1…64)", default: .number(2), in: .between(1, 64))],
         examples: [
             Example("p = phantom --size [4, 64, 64]; c = contour $p.labels --width 2; print (info $c)", "outline the phantom's mitochondria"),
             Example("p = phantom --size [4, 64, 64]; contour $p.mask --width 1", "the mask's 1-voxel outline", expect: "mask"),
@@ -109,7 +108,6 @@ let volumeCommands: [Command] = [
                 throw args.error("mask", "needs a mask or labels, got an f32 volume (threshold it first: contour ($p > 0.5))")
             }
             let w = try args.int("width")
-            guard w >= 1, w <= 64 else { throw args.error("width", "width must be between 1 and 64, got \(w)") }
             return .volume(try contour(v, width: w))
         }
     ),

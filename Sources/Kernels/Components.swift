@@ -80,7 +80,7 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
     let src = UnsafePointer(bytes.pointer)
 
     let slices = (0..<nz).map { _ in SliceRuns() }
-    try analysisSlices(nz) { z in extractRuns(src, z: z, ny: ny, nx: nx, into: slices[z]) }
+    try parallelSlices(nz) { z in extractRuns(src, z: z, ny: ny, nx: nx, into: slices[z]) }
     var base = [Int](repeating: 0, count: nz + 1)
     for z in 0..<nz { base[z + 1] = base[z] + slices[z].x0.count }
     let total = base[nz]
@@ -93,7 +93,7 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
     let inPlaneD: Int32 = connectivity == 6 ? 0 : 1
 
     // In-plane links: a slice's runs only ever point inside the slice here, so slices are independent.
-    try analysisSlices(nz) { z in
+    try parallelSlices(nz) { z in
         let r = slices[z], b = base[z]
         for k in 0..<r.x0.count { parent.pointer[b + k] = UInt32(b + k) }
         for y in 1..<max(ny, 1) { forest.link(r, b, y - 1, r, b, y, inPlaneD) }
@@ -137,7 +137,7 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
         throw VolumeError.invalidArgument(operation: "components", "too many objects (\(next))")
     }
     let o = out.pointer
-    try analysisSlices(nz) { z in
+    try parallelSlices(nz) { z in
         let r = slices[z], b = base[z]
         let s = o + z * ny * nx
         s.initialize(repeating: 0, count: ny * nx)

@@ -7,16 +7,6 @@ func analysisBuffer<T>(_ count: Int, _ type: T.Type, what: String, zeroed: Bool)
     return zeroed ? VoxelBuffer<T>(zeroed: count) : VoxelBuffer<T>(uninitialized: count)
 }
 
-/// Runs `body(z)` for every slice in parallel, polling cancellation between slices.
-func analysisSlices(_ count: Int, _ body: (Int) -> Void) throws {
-    try Cancellation.check()
-    parallelFor(count) { z in
-        if Cancellation.isCancelled { return }
-        body(z)
-    }
-    try Cancellation.check()
-}
-
 /// A u8 0/1 view of "non-zero" for any volume. A u8 volume is returned as is (its non-zero
 /// voxels are the foreground); other types are converted.
 func foregroundBytes(_ v: Volume, what: String) throws -> VoxelBuffer<UInt8> {

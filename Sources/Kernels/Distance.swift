@@ -84,7 +84,7 @@ func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing,
     let block = 16
     let zPass = !twoD && nz > 1
     // x: distance to the nearest background voxel in the row (two scans), then y, per slice.
-    try analysisSlices(nz) { z in
+    try parallelSlices(nz) { z in
         for y in 0..<ny {
             let row = fg + (z * ny + y) * nx, orow = o + (z * ny + y) * nx
             var last = -1
@@ -120,7 +120,7 @@ func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing,
     // z, per row y (blocks of x columns gathered for cache).
     if zPass {
         let plane = ny * nx
-        try analysisSlices(ny) { y in
+        try parallelSlices(ny) { y in
             let sc = EnvelopeScratch(nz)
             let tile = UnsafeMutablePointer<Float>.allocate(capacity: nz * block)
             defer { sc.free(); tile.deallocate() }

@@ -70,7 +70,7 @@ private func levelHistograms(_ prob: Volume, _ truth: VoxelBuffer<UInt8>, operat
             switch prob.storage {
             case .f32(let b):
                 let p = b.pointer
-                try analysisSlices(nz) { z in
+                try parallelSlices(nz) { z in
                     let hp = pp + z * 256, hn = np + z * 256
                     for i in (z * ns)..<((z + 1) * ns) {
                         let q = quantizeProbability(p[i])
@@ -79,7 +79,7 @@ private func levelHistograms(_ prob: Volume, _ truth: VoxelBuffer<UInt8>, operat
                 }
             case .u8(let b):
                 let p = b.pointer
-                try analysisSlices(nz) { z in
+                try parallelSlices(nz) { z in
                     let hp = pp + z * 256, hn = np + z * 256
                     for i in (z * ns)..<((z + 1) * ns) {
                         let q = Int(p[i])
@@ -212,7 +212,7 @@ public func metrics(mask: Volume, labels: Volume) throws -> Metrics {
     var per = [Int](repeating: 0, count: nz * 3)
     try per.withUnsafeMutableBufferPointer { pb in
         let pp = pb.baseAddress!
-        try analysisSlices(nz) { z in
+        try parallelSlices(nz) { z in
             var tp = 0, fp = 0, fn = 0
             for i in (z * ns)..<((z + 1) * ns) {
                 let x = a[i] != 0, y = b[i] != 0

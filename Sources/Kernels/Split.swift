@@ -240,7 +240,7 @@ func contourCores(_ fg: UnsafePointer<UInt8>, of mask: Volume, contour: Volume?,
     let contourBytes = try contour.map { try foregroundBytes($0, what: "split contour") }
     defer { withExtendedLifetime(contourBytes) {} }
     let cp = contourBytes?.pointer
-    try analysisSlices(shape.z) { z in
+    try parallelSlices(shape.z) { z in
         for i in (z * plane)..<((z + 1) * plane) {
             var inside = fg[i] != 0
             if inside, let c = cp, c[i] != 0 { inside = false }
@@ -252,7 +252,7 @@ func contourCores(_ fg: UnsafePointer<UInt8>, of mask: Volume, contour: Volume?,
     guard let bp = blurred.f32?.pointer else { throw VolumeError.unsupportedType(operation: op, blurred.type) }
     let cores = try analysisBuffer(n, UInt8.self, what: "split cores", zeroed: false)
     let level = Float(coreLevel)
-    try analysisSlices(shape.z) { z in
+    try parallelSlices(shape.z) { z in
         for i in (z * plane)..<((z + 1) * plane) { cores.pointer[i] = fg[i] != 0 && bp[i] >= level ? 1 : 0 }
     }
     return cores

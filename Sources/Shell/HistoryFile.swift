@@ -56,16 +56,7 @@ final class HistoryFile {
     }
 
     static func encode(_ entry: String) -> String {
-        var out = ""
-        for c in entry {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.append(c)
-            }
-        }
-        return out
+        escaped(entry, ["\\": "\\\\", "\n": "\\n", "\r": "\\r"])
     }
 
     static func decode(_ text: String) -> [String] {

@@ -135,17 +135,7 @@ func logTicks(_ r: ClosedRange<Double>) -> [Double] {
 
 
 func svgEscape(_ s: String) -> String {
-    var o = ""
-    for c in s {
-        switch c {
-        case "&": o += "&amp;"
-        case "<": o += "&lt;"
-        case ">": o += "&gt;"
-        case "\"": o += "&quot;"
-        default: o.append(c)
-        }
-    }
-    return o
+    escaped(s, ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;"])
 }
 
 /// The plots of `plot VALUE PATH`: each returns the SVG text; `save` writes it atomically.

@@ -39,3 +39,13 @@ public func quoted(_ s: String, _ style: QuoteStyle) -> String {
     }
     return out + "\""
 }
+
+/// `s` with every character found in `table` replaced by its entry (SVG entities, the history
+/// file's one-line entries).
+public func escaped(_ s: String, _ table: [Character: String]) -> String {
+    var out = ""
+    for c in s {
+        if let r = table[c] { out += r } else { out.append(c) }
+    }
+    return out
+}
