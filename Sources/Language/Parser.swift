@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 
 // The parser of the emsh language: source text → statements (AST.swift), without running anything.

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 
@@ -118,7 +119,7 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
     let loss = SegmentationLoss(positiveWeight: config.positiveWeight, diceWeight: config.diceWeight)
     var optimizer = AdamW(weightDecay: config.weightDecay)
     let params = net.params
-    var rng = SeededRandom(seed: config.seed ^ 0xA5A5_5A5A_0F0F_F0F0)
+    var rng = SplitMix64.training(seed: config.seed ^ 0xA5A5_5A5A_0F0F_F0F0)
 
     let validation: (images: Volume, labels: Volume)? = config.validation
     var best: (f: Double, epoch: Int, weights: [[Float]])? = nil

@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 extension Command {
@@ -77,7 +78,9 @@ extension Command {
         for opt in options where values[opt.name] == nil {
             if let d = opt.defaultValue { values[opt.name] = d }
         }
-        return Arguments(command: self, location: location, values: values, locations: locations, given: given)
+        let args = Arguments(command: self, location: location, values: values, locations: locations, given: given)
+        try checkBounds(args)
+        return args
     }
 
     /// Coerces one value to a parameter type or throws naming the command, the parameter and the type.
