@@ -38,8 +38,8 @@ let listCommands: [Command] = [
             } else if let strings = homogeneous(list, { if case .string(let s) = $0 { s } else { nil } }) {
                 sorted = strings.sorted().map { .string($0) }
             } else {
-                let kinds = Set(list.map(\.typeName)).sorted().joined(separator: ", ")
-                throw args.error("list", "can only sort numbers or strings, not a list of \(kinds)", kind: .type)
+                let kinds = Set(list.map(\.typeName)).sorted().joined(separator: " and ")
+                throw args.error("list", "sorts a list of numbers or a list of strings; this one holds \(kinds)", kind: .type)
             }
             return .list(args.flag("reverse") ? sorted.reversed() : sorted)
         }
@@ -126,6 +126,11 @@ private func homogeneous<T>(_ list: [Value], _ payload: (Value) -> T?) -> [T]? {
 private func eachResult(_ args: Arguments, _ host: any Host) throws -> [(element: Value, result: Value)] {
     let list = try args.list("list"), function = try args.string("function"), extra = args.rest("args")
     let at = args.location(of: "function") ?? args.location
+    guard host.registry.lookup(function) != nil || host.functions().contains(where: { $0.name == function }) else {
+        var e = args.error("function", "no function or command named '\(function)'", kind: .name)
+        if let s = host.registry.suggestion(for: function, extra: host.functions().map(\.name)) { e.notes.append("did you mean \(s)?") }
+        throw e
+    }
     return try list.enumerated().map { k, element in
         do {
             return (element, try host.call(function: function, arguments: [element] + extra, at: at))

@@ -108,7 +108,7 @@ let stringCommands: [Command] = [
         the number with `fmt` first.
         """,
         positionals: [
-            .positional("value", .either([.number, .string]), "the number or string"),
+            .positional("value", .any, "the number or string (a string stays as it is, even \"0.50\")"),
             .positional("width", .int, "the least number of characters"),
         ],
         options: [
@@ -125,6 +125,10 @@ let stringCommands: [Command] = [
             let fill = try args.string("fill")
             guard fill.count == 1, let f = fill.first else { throw args.error("fill", "the fill must be one character, got \"\(fill)\"") }
             let value = args["value"] ?? .null
+            switch value {
+            case .number, .string: break
+            default: throw args.error("value", "pads a number or a string, not a \(value.typeName)", kind: .type)
+            }
             var text = value.display
             let missing = width - text.count
             guard missing > 0 else { return .string(text) }

@@ -15,7 +15,7 @@ let tableVerbCommands: [Command] = [
         positionals: [
             .positional("table", .table, "the table (usually piped in)"),
             .positional("column", .string, "the column to test"),
-            .positional("op", .choice(ComparisonOp.allCases.map(\.rawValue)), "the comparison"),
+            .positional("op", .string, "the comparison: == != < <= > >="),
             .positional("value", .either([.number, .string]), "what to compare with"),
         ],
         examples: [
@@ -27,7 +27,10 @@ let tableVerbCommands: [Command] = [
         run: { args, _ in
             let t = try args.table("table")
             let (name, column) = try namedColumn(t, args, "column")
-            guard let op = ComparisonOp(rawValue: try args.string("op")) else { throw args.error("op", "unknown comparison") }
+            let opText = try args.string("op")
+            guard let op = ComparisonOp(rawValue: opText) else {
+                throw args.error("op", "unknown comparison '\(opText)' (use one of \(ComparisonOp.allCases.map(\.rawValue).joined(separator: " ")))")
+            }
             let value = args["value"] ?? .null
             let keep: (Int) -> Bool
             switch (column, value) {
@@ -98,7 +101,7 @@ let tableVerbCommands: [Command] = [
             .optional("n", .int, "how many (fewer when there are fewer)", default: .number(1)),
         ],
         examples: [
-            Example("p = phantom --size [8, 64, 64]; fit $p.labels | sort-by volume_um3 --reverse | first 3", "the three largest objects",
+            Example("p = phantom --size [16, 128, 128]; fit $p.labels | sort-by volume_um3 --reverse | first 3", "the three largest objects",
                     expect: "3 rows"),
             Example("first [5, 6, 7] 2", "a list", expect: "[5, 6]"),
         ],
