@@ -9,7 +9,8 @@ let stringCommands: [Command] = [
         Cuts TEXT at every occurrence of SEP and returns the pieces in order; empty pieces are kept, so
         "a,,b" gives three. SEP may be a list of separators: the string is cut at any of them
         ("10x10,50" with [",", "x"]). Without SEP the string is cut at runs of white space, and empty
-        pieces are dropped. (`split` itself separates touching objects of a mask.)
+        pieces are dropped. `join LIST SEP` puts pieces back together; `split` itself separates touching
+        objects of a mask.
         """,
         positionals: [
             .positional("text", .string, "the string to cut"),
