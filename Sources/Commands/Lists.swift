@@ -62,11 +62,7 @@ let listCommands: [Command] = [
         element as its first argument, followed by ARGS. `map $names basename` and
         `map [1.234, 5.678] round 1` work like writing the calls one by one.
         """,
-        positionals: [
-            .positional("list", .list, "the elements"),
-            .positional("function", .string, "the name of a def or a command"),
-            .variadic("args", .any, "more arguments, after the element"),
-        ],
+        positionals: eachParameters,
         examples: [
             Example("def sq x { return $x * $x }; map [1, 2, 3] sq", "a function of your own", expect: "[1, 4, 9]"),
             Example("map [1.234, 5.678] round 1", "a command with an extra argument", expect: "[1.2, 5.7]"),
@@ -80,11 +76,7 @@ let listCommands: [Command] = [
         FUNCTION is called like in `map`, with each element first and then ARGS; the element is kept when
         the result is true (or a non-zero number, a non-empty string or list). Tables are filtered with `where`.
         """,
-        positionals: [
-            .positional("list", .list, "the elements"),
-            .positional("function", .string, "the name of a def or a command"),
-            .variadic("args", .any, "more arguments, after the element"),
-        ],
+        positionals: eachParameters,
         examples: [
             Example("def big x { return $x > 2 }; filter [1, 5, 2, 7] big", "keep what passes a test", expect: "[5, 7]"),
             Example("filter [a.png, b.tif, c.png] ends-with .png", "a command as the test", expect: "[\"a.png\", \"c.png\"]"),
@@ -109,6 +101,13 @@ let listCommands: [Command] = [
             return .list(zip(a, b).map { .list([$0, $1]) })
         }
     ),
+]
+
+/// `map` and `filter`: LIST FUNCTION [ARGS...].
+private let eachParameters: [Parameter] = [
+    .positional("list", .list, "the elements"),
+    .positional("function", .string, "the name of a def or a command"),
+    .variadic("args", .any, "more arguments, after the element"),
 ]
 
 /// The elements' payloads when every element has one (all numbers, or all strings).

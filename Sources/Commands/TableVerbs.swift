@@ -96,10 +96,7 @@ let tableVerbCommands: [Command] = [
     Command(
         name: "first", topic: "tables",
         summary: "the first N rows of a table, or elements of a list",
-        positionals: [
-            .positional("value", .either([.table, .list]), "a table or a list"),
-            .optional("n", .int, "how many (fewer when there are fewer)", default: .number(1)),
-        ],
+        positionals: takeParameters,
         examples: [
             Example("p = phantom --size [16, 128, 128]; fit $p.labels | sort-by volume_um3 --reverse | first 3", "the three largest objects",
                     expect: "3 rows"),
@@ -110,10 +107,7 @@ let tableVerbCommands: [Command] = [
     Command(
         name: "last", topic: "tables",
         summary: "the last N rows of a table, or elements of a list",
-        positionals: [
-            .positional("value", .either([.table, .list]), "a table or a list"),
-            .optional("n", .int, "how many (fewer when there are fewer)", default: .number(1)),
-        ],
+        positionals: takeParameters,
         examples: [Example("last [5, 6, 7] 2", "a list", expect: "[6, 7]")],
         run: { args, _ in try take(args) { $0.suffix($1) } }
     ),
@@ -215,6 +209,12 @@ private func namedColumn(_ t: Table, _ args: Arguments, _ param: String, _ name:
     if let s = closest(to: name, in: t.names) { e.notes.append("did you mean \(s)?") }
     throw e
 }
+
+/// `first` and `last`: VALUE [N].
+private let takeParameters: [Parameter] = [
+    .positional("value", .either([.table, .list]), "a table or a list"),
+    .optional("n", .int, "how many (fewer when there are fewer)", default: .number(1)),
+]
 
 /// `first` and `last`: N rows of a table or elements of a list, picked by `part` from the indices.
 private func take(_ args: Arguments, _ part: ([Int], Int) -> ArraySlice<Int>) throws -> Value {
