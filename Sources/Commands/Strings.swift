@@ -123,6 +123,7 @@ let stringCommands: [Command] = [
         ],
         run: { args, _ in
             let width = try args.int("width")
+            guard width <= 100_000 else { throw args.error("width", "the width must be at most 100000, got \(width)") }
             let fill = try args.string("fill")
             guard fill.count == 1, let f = fill.first else { throw args.error("fill", "the fill must be one character, got \"\(fill)\"") }
             let value = args["value"] ?? .null
