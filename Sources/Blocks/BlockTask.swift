@@ -12,6 +12,13 @@ public protocol BlockTask: Codable, Sendable {
     /// Opens what every block needs (stores, models) once per process and returns the work of
     /// one block: it writes the block's outputs and returns its result for the global pass.
     func makeRunner() throws -> @Sendable (Int) throws -> Partial?
+    /// Whether a block needs the memory of every worker of a process (an object too big to share
+    /// it): such blocks run one at a time after the others. On Slurm every task is a process.
+    func runsAlone(_ block: Int) -> Bool
+}
+
+extension BlockTask {
+    public func runsAlone(_ block: Int) -> Bool { false }
 }
 
 /// Every task type a worker can run, by kind.

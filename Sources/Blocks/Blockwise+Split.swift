@@ -12,12 +12,32 @@ extension Blockwise {
     /// contour), the distance, the rough mask and its blur, the cores, the box's buffers.
     static let splitObjectCost = 48
 
-    /// The memory one object's split may use: an object cannot be cut, so it gets a block's share
-    /// of the memory ceiling whatever `EMSH_BLOCK_BYTES` says.
+    /// The memory one object's split may use beside the other workers (a block's share of the
+    /// memory ceiling whatever `EMSH_BLOCK_BYTES` says: an object cannot be cut), and alone,
+    /// when it runs after the others: half the ceiling (nothing else runs then; the per-object
+    /// tables of the global passes are small beside it).
     static var objectBudget: Int {
-        objectBudgetForTests.withLock { $0 } ?? max(1 << 20, MemoryBudget.limit / 4 / BlockPlanner.inFlight)
+        objectBudgetForTests.withLock { $0?.shared } ?? max(1 << 20, MemoryBudget.limit / 4 / BlockPlanner.inFlight)
     }
-    static let objectBudgetForTests = Mutex<Int?>(nil)
+    static var loneObjectBudget: Int {
+        objectBudgetForTests.withLock { $0?.alone } ?? max(objectBudget * BlockPlanner.inFlight, MemoryBudget.limit / 2)
+    }
+    static let objectBudgetForTests = Mutex<(shared: Int, alone: Int)?>(nil)
+
+    /// Units of consecutive objects (unit u holds objects units[u]..<units[u + 1]) of at most
+    /// `unitVoxels` crop voxels, except that an object of more than `loneVoxels` is a unit of its
+    /// own, listed in `alone`.
+    static func splitUnits(cropVoxels: [Int], unitVoxels: Int, loneVoxels: Int) -> (units: [Int], alone: [Int]) {
+        var units = [0], alone: [Int] = [], inUnit = 0
+        for (i, crop) in cropVoxels.enumerated() {
+            let big = crop > loneVoxels
+            if inUnit > 0 && (big || inUnit + crop > unitVoxels) { units.append(i); inUnit = 0 }
+            inUnit += crop
+            if big { alone.append(units.count - 1); units.append(i + 1); inUnit = 0 }
+        }
+        if units.last != cropVoxels.count { units.append(cropVoxels.count) }
+        return (units, alone)
+    }
 
     /// `split` on a chunked mask (and contour, of the same shape): labels identical to those of
     /// the in-memory command, `--min-voxels` included.
@@ -53,26 +73,21 @@ extension Blockwise {
         let depthMargin = splitMargin(method: .distance, sigma: sigma, spacing: sp, twoD: twoD)
         // Units of whole objects in id order (neighbours in scan order: their crops share chunks),
         // each at most a block's budget of crop voxels and small enough that every worker gets
-        // several; an object that does not fit a worker's memory on its own is refused before
-        // any work.
+        // several. An object too big to share the memory with other workers is a unit of its
+        // own that runs alone; one too big for a process is refused before any work.
         var crops = 0
         for (i, b) in boxes.enumerated() {
             let crop = b.grown(by: margin, within: shape)
-            guard crop.count * splitObjectCost <= objectBudget else {
+            guard crop.count * splitObjectCost <= loneObjectBudget else {
                 throw BlockError("split: object \(i + 1) spans \(b.z.count)×\(b.y.count)×\(b.x.count) voxels (\(crop.count) with its "
-                    + "margin, about \(formatBytes(crop.count * splitObjectCost)) to split, more than the \(formatBytes(objectBudget)) "
-                    + "a worker may use); split it in memory with a crop, or use a model that separates objects")
+                    + "margin, about \(formatBytes(crop.count * splitObjectCost)) to split, more than the \(formatBytes(loneObjectBudget)) "
+                    + "a process may use; raise EMSH_MAX_MEMORY); split it in memory with a crop, or use a model that separates objects")
             }
             crops += crop.count
         }
         let unitVoxels = max(1, min(BlockPlanner.blockBudget / splitObjectCost, crops / (4 * BlockPlanner.inFlight)))
-        var units = [0], inUnit = 0
-        for (i, b) in boxes.enumerated() {
-            let crop = b.grown(by: margin, within: shape).count
-            if inUnit > 0 && inUnit + crop > unitVoxels { units.append(i); inUnit = 0 }
-            inUnit += crop
-        }
-        if n > 0 { units.append(n) }
+        let (units, alone) = splitUnits(cropVoxels: boxes.map { $0.grown(by: margin, within: shape).count },
+                                        unitVoxels: unitVoxels, loneVoxels: objectBudget / splitObjectCost)
         let unitGrid = BlockGrid(shape: Shape(z: units.count - 1, y: 1, x: 1), block: Shape(z: 1, y: 1, x: 1))
         let objectsFile = work + "/objects.bin"
 
@@ -83,7 +98,7 @@ extension Blockwise {
             try SplitObjects(boxes: boxes, maxPrio: []).write(to: objectsFile)
             let parts = try Execution.run(SplitDepthTask(grid: unitGrid, mask: StoreRef(mask.array), objects: StoreRef(objects.array),
                                                          objectsFile: objectsFile, units: units, twoD: twoD,
-                                                         margin: [depthMargin.z, depthMargin.y, depthMargin.x]), job: stepJob("depth"))
+                                                         margin: [depthMargin.z, depthMargin.y, depthMargin.x], alone: alone), job: stepJob("depth"))
             let depth = parts.flatMap { $0["depth"] }.map { Float($0) }
             guard depth.count == n else { throw BlockError("split: \(depth.count) depths for \(n) objects (delete the job folder and run again)") }
             var slice = [Float](repeating: 0, count: shape.z)
@@ -101,7 +116,7 @@ extension Blockwise {
                                                            contour: method == .contour ? contour.map { StoreRef($0.array) } : nil,
                                                            objectsFile: objectsFile, units: units, method: method.rawValue, sigma: sigma,
                                                            h: h, coreLevel: coreLevel, twoD: twoD,
-                                                           margin: [margin.z, margin.y, margin.x], results: results), job: stepJob("objects"))
+                                                           margin: [margin.z, margin.y, margin.x], results: results, alone: alone), job: stepJob("objects"))
             for p in parts {
                 for c in p["count"] { offset.append(offset.last! + Int(c)) }
                 first += p["first"].map { UInt64($0) }

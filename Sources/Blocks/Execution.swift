@@ -63,23 +63,33 @@ public enum Execution {
         return max(1, (blocks + maxTasks - 1) / maxTasks)
     }
 
-    /// In this process: `BlockPlanner.inFlight` workers pull the pending blocks in order.
+    /// In this process: `BlockPlanner.inFlight` workers pull the pending blocks in order; blocks
+    /// that need every worker's memory (`runsAlone`) run afterwards, one at a time.
     static func runHere<T: BlockTask>(_ task: T, job: JobFolder) throws {
         let pending = (0..<task.grid.count).filter { !job.isDone($0) }
         if pending.isEmpty { return }
         let run = try task.makeRunner()
         let progress = Progress(label: task.label, total: pending.count)
         defer { progress.finish() }
+        let alone = pending.filter(task.runsAlone)
+        let together = alone.isEmpty ? pending : pending.filter { !task.runsAlone($0) }
+        try drain(together, workers: BlockPlanner.inFlight, run: run, job: job, progress: progress)
+        try drain(alone, workers: 1, run: run, job: job, progress: progress)
+    }
+
+    private static func drain(_ blocks: [Int], workers: Int, run: @Sendable (Int) throws -> Partial?, job: JobFolder,
+                              progress: Kernels.Progress) throws {
+        if blocks.isEmpty { return }
         let next = Atomic<Int>(0)
         let failure = Mutex<(any Error)?>(nil)
-        let workers = min(BlockPlanner.inFlight, pending.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        DispatchQueue.concurrentPerform(iterations: min(workers, blocks.count)) { _ in
             while true {
                 let k = next.add(1, ordering: .relaxed).oldValue
-                if k >= pending.count || Cancellation.isCancelled || failure.withLock({ $0 != nil }) { return }
+                if k >= blocks.count || Cancellation.isCancelled || failure.withLock({ $0 != nil }) { return }
                 do {
-                    let result = try run(pending[k])
-                    try job.finish(pending[k], result: result)
+                    let result = try run(blocks[k])
+                    try job.finish(blocks[k], result: result)
+                    releaseFreedMemory()
                     progress.advance()
                 } catch {
                     failure.withLock { if $0 == nil { $0 = error } }
@@ -101,6 +111,19 @@ public enum Execution {
                          progress: { done, _ in progress.set(done) })
     }
 }
+
+/// Gives the memory a finished block freed back to the system: glibc keeps freed buffers below
+/// its mmap threshold (up to 32 MiB) in per-thread arenas, and a process working block by block
+/// would otherwise hold the high-water mark of every step it ran.
+func releaseFreedMemory() {
+    if let trim = mallocTrim { _ = trim(0) }
+}
+
+/// glibc's `malloc_trim` (malloc.h is not in Swift's Glibc module), nil on other C libraries.
+private let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+    guard let f = dlsym(nil, "malloc_trim") else { return nil }
+    return unsafeBitCast(f, to: (@convention(c) (Int) -> Int32).self)
+}()
 
 /// The entry point of a Slurm array task: `emsh worker JOBFOLDER [TASK]`.
 public enum Worker {
@@ -131,6 +154,7 @@ public enum Worker {
             try Cancellation.check()
             if delay > 0 { usleep(UInt32(min(delay, 600) * 1e6)) }
             try job.finish(b, result: try run(b))
+            releaseFreedMemory()
         }
     }
 }

@@ -88,10 +88,17 @@ extension Arguments {
 /// Runs block-wise work; its errors become errors of the call.
 func blockCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as BlockError {
-        throw args.failure(e.description)
+        throw args.failure(dropCommandName(e.description, args))
     } catch let e as IOError {
         throw args.failure(e.description, kind: .io)
     } catch let e as SlurmError {
         throw args.failure(e.description)
     }
+}
+
+/// Block-wise errors name their step ("split: …"); the user-facing error adds the command's
+/// name itself.
+private func dropCommandName(_ message: String, _ args: Arguments) -> String {
+    let prefix = args.command.name + ": "
+    return message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message
 }

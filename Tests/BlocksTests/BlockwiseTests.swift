@@ -163,7 +163,7 @@ import VolumeIO
 
     @Test func splitRefusesAnObjectLargerThanAWorkerMayHold() throws {
         let s = try phantomStores()
-        Blockwise.objectBudgetForTests.withLock { $0 = 1 << 16 }
+        Blockwise.objectBudgetForTests.withLock { $0 = (1 << 16, 1 << 16) }
         defer { Blockwise.objectBudgetForTests.withLock { $0 = nil } }
         do {
             _ = try Blockwise.split(s.mask, contour: s.contour, method: .contour, sigma: 1)
@@ -171,6 +171,19 @@ import VolumeIO
         } catch let e as BlockError {
             #expect(e.description.contains("spans") && e.description.contains("split it in memory with a crop"), "\(e)")
         }
+    }
+
+    @Test func objectsTooBigToShareAWorkersMemoryRunAlone() throws {
+        // Units: small objects together up to 10 voxels, an object over 6 voxels on its own.
+        let (units, alone) = Blockwise.splitUnits(cropVoxels: [3, 4, 7, 2, 2, 9, 5, 8], unitVoxels: 10, loneVoxels: 6)
+        #expect(units == [0, 2, 3, 5, 6, 7, 8] && alone == [1, 3, 5], "\(units) \(alone)")
+        #expect(Blockwise.splitUnits(cropVoxels: [], unitVoxels: 10, loneVoxels: 6) == ([0], []))
+        // The phantom's objects with a budget that makes the bigger ones run alone: the same labels.
+        let s = try phantomStores()
+        Blockwise.objectBudgetForTests.withLock { $0 = (1 << 16, 1 << 30) }
+        defer { Blockwise.objectBudgetForTests.withLock { $0 = nil } }
+        _ = try expectSplitEqualsTheInMemoryCommand(s.mask, s.contour, [(.contour, true, false, 0), (.distance, false, false, 0)],
+                                                    "alone")
     }
 
     @Test func finishedBlocksAreKeptWhenResuming() throws {

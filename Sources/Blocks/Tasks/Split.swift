@@ -83,7 +83,10 @@ struct SplitDepthTask: BlockTask {
     let twoD: Bool
     /// The distance transform's margin [z, y, x] (`splitMargin` of the distance method).
     let margin: [Int]
+    /// Units of one object too big to share a process's memory with another worker.
+    let alone: [Int]
     var label: String { "split 2/4" }
+    func runsAlone(_ block: Int) -> Bool { alone.contains(block) }
 
     func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
         let m = try mask.open(), o = try objects.open()
@@ -122,7 +125,10 @@ struct SplitObjectsTask: BlockTask {
     let twoD: Bool
     let margin: [Int]
     let results: String
+    /// Units of one object too big to share a process's memory with another worker.
+    let alone: [Int]
     var label: String { "split 3/4" }
+    func runsAlone(_ block: Int) -> Bool { alone.contains(block) }
 
     static func resultFile(_ folder: String, unit: Int) -> String { folder + "/unit-\(unit).u32" }
 
