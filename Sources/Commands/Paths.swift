@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Runtime
 import VolumeIO
 
@@ -35,7 +36,7 @@ let pathCommands: [Command] = [
                 if stat(prefix, &st) == 0 {
                     guard (st.st_mode & S_IFMT) == S_IFDIR else { throw args.error("path", "'\(prefix)' is a file, not a folder", kind: .io) }
                 } else if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
-                    throw args.error("path", "cannot create '\(prefix)': \(errnoText())", kind: .io)
+                    throw args.error("path", "cannot create '\(prefix)': \(errnoMessage())", kind: .io)
                 }
                 prefix += "/"
             }

@@ -96,7 +96,7 @@ let stringCommands: [Command] = [
             Example("print \"[$(trim \"  10 nm \n\")]\"", "white space at both ends", expect: "[10 nm]"),
             Example("trim \"__name__\" --chars _", "other characters", expect: "name"),
         ],
-        run: { args, _ in .string(try args.string("text").trimming(try args.string("chars"))) }
+        run: { args, _ in .string(try args.string("text").trimming(Set(try args.string("chars")))) }
     ),
     Command(
         name: "pad", topic: "text",
