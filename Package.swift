@@ -24,24 +24,29 @@ let package = Package(
         // libpng's low-level API behind a C function that owns the setjmp (longjmp must not cross Swift frames).
         .target(name: "PNGCodec", dependencies: ["CPNG"]),
 
+        // The one copy of what every floor needs from the system: whole-file reads, atomic writes,
+        // number and byte formatting, trimming and quoting, SplitMix64, the FNV digest, label colours,
+        // index ranges. Imports only the C library.
+        .target(name: "_Platform"),
+
         // Vector bodies (SSE2/AVX2, chosen at run time) for kernels Swift cannot express portably.
         .target(name: "KernelsSIMD"),
         // The volume type and pure numeric code; imports only KernelsSIMD.
-        .target(name: "Kernels", dependencies: ["KernelsSIMD"]),
+        .target(name: "Kernels", dependencies: ["_Platform", "KernelsSIMD"]),
         // PNG / TIFF / CSV / OME-Zarr readers and writers.
-        .target(name: "VolumeIO", dependencies: ["Kernels", "CPNG", "CTIFF", "PNGCodec", "CZstd", "CBlosc"]),
+        .target(name: "VolumeIO", dependencies: ["_Platform", "Kernels", "CPNG", "CTIFF", "PNGCodec", "CZstd", "CBlosc"]),
         // Tensors, layers, U-Net, training and inference over OpenBLAS.
-        .target(name: "Learning", dependencies: ["Kernels", "CBLAS"]),
+        .target(name: "Learning", dependencies: ["_Platform", "Kernels", "CBLAS"]),
         // Volumes larger than memory: block grids, block tasks, in-process and Slurm execution.
-        .target(name: "Blocks", dependencies: ["Kernels", "VolumeIO", "Learning"]),
+        .target(name: "Blocks", dependencies: ["_Platform", "Kernels", "VolumeIO", "Learning"]),
         // Values, the command declaration, argument coercion, errors.
-        .target(name: "Runtime", dependencies: ["Kernels"], exclude: ["COMMANDS.md"]),
+        .target(name: "Runtime", dependencies: ["_Platform", "Kernels"], exclude: ["COMMANDS.md"]),
         // Lexer, parser, AST, diagnostics, interpreter.
-        .target(name: "Language", dependencies: ["Runtime"]),
+        .target(name: "Language", dependencies: ["_Platform", "Runtime"]),
         // Every command, one file per topic, and the one registry list.
-        .target(name: "Commands", dependencies: ["Runtime", "Kernels", "VolumeIO", "Learning", "Blocks"]),
+        .target(name: "Commands", dependencies: ["_Platform", "Runtime", "Kernels", "VolumeIO", "Learning", "Blocks"]),
         // REPL, completion, journal, script runner, CLI.
-        .target(name: "Shell", dependencies: ["Language", "Commands", "Runtime", "Blocks", "CReadline"]),
+        .target(name: "Shell", dependencies: ["_Platform", "Language", "Commands", "Runtime", "Blocks", "CReadline"]),
         .executableTarget(name: "emsh", dependencies: ["Shell"]),
 
         // Fuzzing: the targets as a library (replayed by a test), and a libFuzzer driver (scripts/fuzz).
@@ -49,14 +54,14 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Kernels", "Runtime", "VolumeIO", "Learning", "Language", "Commands"]),
         .executableTarget(name: "emsh-fuzz", dependencies: ["FuzzTargets", "CFuzzer"]),
 
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "KernelsSIMD"], exclude: ["Fixtures"]),
-        .testTarget(name: "VolumeIOTests", dependencies: ["VolumeIO", "Kernels"]),
-        .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"]),
-        .testTarget(name: "LanguageTests", dependencies: ["Language", "Commands", "Runtime", "Shell"],
+        .testTarget(name: "KernelsTests", dependencies: ["_Platform", "Kernels", "KernelsSIMD"], exclude: ["Fixtures"]),
+        .testTarget(name: "VolumeIOTests", dependencies: ["_Platform", "VolumeIO", "Kernels"]),
+        .testTarget(name: "LearningTests", dependencies: ["_Platform", "Learning", "Kernels"]),
+        .testTarget(name: "LanguageTests", dependencies: ["_Platform", "Language", "Commands", "Runtime", "Shell"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "CommandsTests", dependencies: ["Commands", "Language", "Runtime", "Kernels"]),
-        .testTarget(name: "ShellTests", dependencies: ["Shell"]),
+        .testTarget(name: "ShellTests", dependencies: ["_Platform", "Shell"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
-        .testTarget(name: "BlocksTests", dependencies: ["Blocks", "Kernels", "VolumeIO", "Learning"]),
+        .testTarget(name: "BlocksTests", dependencies: ["_Platform", "Blocks", "Kernels", "VolumeIO", "Learning"]),
     ]
 )

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Synchronization
 import Kernels
@@ -14,11 +15,14 @@ extension Blockwise {
 
     /// The memory one object's split may use beside the other workers (a block's share of the
     /// memory ceiling whatever `EMSH_BLOCK_BYTES` says: an object cannot be cut), and alone,
-    /// when it runs after the others with every worker's share.
+    /// when it runs after the others: half the ceiling (nothing else runs then; the per-object
+    /// tables of the global passes are small beside it).
     static var objectBudget: Int {
         objectBudgetForTests.withLock { $0?.shared } ?? max(1 << 20, MemoryBudget.limit / 4 / BlockPlanner.inFlight)
     }
-    static var loneObjectBudget: Int { objectBudgetForTests.withLock { $0?.alone } ?? objectBudget * BlockPlanner.inFlight }
+    static var loneObjectBudget: Int {
+        objectBudgetForTests.withLock { $0?.alone } ?? max(objectBudget * BlockPlanner.inFlight, MemoryBudget.limit / 2)
+    }
     static let objectBudgetForTests = Mutex<(shared: Int, alone: Int)?>(nil)
 
     /// Units of consecutive objects (unit u holds objects units[u]..<units[u + 1]) of at most

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 import Learning
@@ -26,7 +27,7 @@ public enum Blockwise {
             throw BlockError("histogram: block by block only for 8-bit volumes (\(v.path) is \(v.type.rawValue)); load a crop to histogram it in memory")
         }
         let g = grid(for: v, bytesPerVoxel: Cost.histogram)
-        let job = JobFolder(WorkStores.folder + "/histogram-" + WorkStores.hexDigest(key(v)))
+        let job = JobFolder(WorkStores.folder + "/histogram-" + Digest.hex(of: key(v)))
         if !Execution.resume { try? FileManager.default.removeItem(atPath: job.path) }
         let parts = try Execution.run(HistogramTask(grid: g, input: StoreRef(v.array)), job: job)
         return HistogramTask.merge(parts, slices: v.shape.z)
@@ -62,7 +63,7 @@ public enum Blockwise {
         var modelKey = ""
         for m in models {
             let bytes = m.encode()
-            let digest = WorkStores.hexDigest(String(decoding: bytes.prefix(1 << 16), as: UTF8.self) + "\(bytes.count)"
+            let digest = Digest.hex(of: String(decoding: bytes.prefix(1 << 16), as: UTF8.self) + "\(bytes.count)"
                                               + String(bytes.reduce(UInt64(0)) { ($0 &* 31) &+ UInt64($1) }))
             let path = WorkStores.folder + "/models/" + digest + ".emodel"
             if !FileManager.default.fileExists(atPath: path) {
@@ -117,7 +118,7 @@ public enum Blockwise {
     /// Per-object moments of a label store, summed over its blocks.
     static func moments(_ labels: ChunkedVolume) throws -> (FitMoments, BlockGrid, JobFolder) {
         let g = grid(for: labels, bytesPerVoxel: Cost.fit)
-        let job = JobFolder(WorkStores.folder + "/fit-" + WorkStores.hexDigest(key(labels)))
+        let job = JobFolder(WorkStores.folder + "/fit-" + Digest.hex(of: key(labels)))
         if !Execution.resume { try? FileManager.default.removeItem(atPath: job.path) }
         let parts = try Execution.run(FitMomentsTask(grid: g, input: StoreRef(labels.array)), job: job)
         return (FitMoments.merged(parts.map(FitMomentsTask.moments)), g, job)

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 import VolumeIO
@@ -39,7 +40,7 @@ public struct ChunkedVolume: Sendable {
 public enum WorkStores {
     public static var folder: String {
         if let w = getenvString("EMSH_WORK"), !w.isEmpty { return w }
-        return FileManager.default.currentDirectoryPath + "/emsh-work"
+        return (currentDirectory() ?? ".") + "/emsh-work"
     }
 
     /// A new store for the result of step `name` identified by `key` (every input and option),
@@ -47,7 +48,7 @@ public enum WorkStores {
     /// replaced; with it, its finished blocks are kept.
     static func create(name: String, key: String, shape: Shape, chunks: Shape, type: VoxelType, spacing: Spacing,
                        kind: VolumeKind) throws -> (ZarrArray, JobFolder) {
-        let path = folder + "/" + name + "-" + hexDigest(name + "\n" + key) + ".zarr"
+        let path = folder + "/" + name + "-" + Digest.hex(of: name + "\n" + key) + ".zarr"
         return try createStore(at: path, shape: shape, chunks: chunks, type: type, spacing: spacing, kind: kind, overwrite: true)
     }
 
@@ -71,13 +72,5 @@ public enum WorkStores {
         let a = try ZarrArray.create(path, shape: shape, chunks: chunks, type: type, spacing: spacing, kind: kind,
                                      codec: codec, overwrite: true)
         return (a, job)
-    }
-
-    /// 16 hex digits of a 64-bit FNV-1a digest.
-    static func hexDigest(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -89,6 +89,7 @@ public enum Execution {
                 do {
                     let result = try run(blocks[k])
                     try job.finish(blocks[k], result: result)
+                    releaseFreedMemory()
                     progress.advance()
                 } catch {
                     failure.withLock { if $0 == nil { $0 = error } }
@@ -110,6 +111,19 @@ public enum Execution {
                          progress: { done, _ in progress.set(done) })
     }
 }
+
+/// Gives the memory a finished block freed back to the system: glibc keeps freed buffers below
+/// its mmap threshold (up to 32 MiB) in per-thread arenas, and a process working block by block
+/// would otherwise hold the high-water mark of every step it ran.
+func releaseFreedMemory() {
+    if let trim = mallocTrim { _ = trim(0) }
+}
+
+/// glibc's `malloc_trim` (malloc.h is not in Swift's Glibc module), nil on other C libraries.
+private let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+    guard let f = dlsym(nil, "malloc_trim") else { return nil }
+    return unsafeBitCast(f, to: (@convention(c) (Int) -> Int32).self)
+}()
 
 /// The entry point of a Slurm array task: `emsh worker JOBFOLDER [TASK]`.
 public enum Worker {
@@ -140,6 +154,7 @@ public enum Worker {
             try Cancellation.check()
             if delay > 0 { usleep(UInt32(min(delay, 600) * 1e6)) }
             try job.finish(b, result: try run(b))
+            releaseFreedMemory()
         }
     }
 }

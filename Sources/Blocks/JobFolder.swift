@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 
@@ -47,15 +48,8 @@ public struct JobFolder: Sendable {
     }
 }
 
-/// Writes `data` to a temporary name beside `path` and renames it into place.
+/// Writes `data` atomically beside `path` without fsync: a job writes thousands of small results
+/// and done-markers, and one lost to a power cut is only computed again.
 func writeAtomically(_ data: Data, to path: String) throws {
-    let tmp = path + ".tmp-\(getpid())-\(UInt64.random(in: 0..<UInt64.max))"
-    guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-        throw BlockError("\(path): cannot write: \(String(cString: strerror(errno)))")
-    }
-    guard rename(tmp, path) == 0 else {
-        let e = String(cString: strerror(errno))
-        unlink(tmp)
-        throw BlockError("\(path): cannot move the written file into place: \(e)")
-    }
+    try AtomicFile.write(bytes: data, to: path, sync: false)
 }

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 import Synchronization
@@ -532,7 +533,7 @@ private func sanitisedName(_ folder: String) -> String {
 }
 
 private func absolutePath(_ path: String) -> String {
-    let p = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    let p = path.hasPrefix("/") ? path : (currentDirectory() ?? ".") + "/" + path
     return (p as NSString).standardizingPath
 }
 

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
 @preconcurrency import Darwin
 #endif
+import _Platform
 import Foundation
 
 /// What a finished program left: its exit status, its output and whether it was killed for taking too long.
@@ -32,10 +33,10 @@ public func runSubprocess(_ argv: [String], environment: [String: String] = [:],
         throw SubprocessError(program: "", reason: "empty command")
     }
     var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-    guard closeOnExecPipe(&outPipe) == 0 else { throw SubprocessError(program: program, reason: errnoText()) }
+    guard closeOnExecPipe(&outPipe) == 0 else { throw SubprocessError(program: program, reason: errnoMessage()) }
     guard closeOnExecPipe(&errPipe) == 0 else {
         close(outPipe[0]); close(outPipe[1])
-        throw SubprocessError(program: program, reason: errnoText())
+        throw SubprocessError(program: program, reason: errnoMessage())
     }
 
     var actions = posix_spawn_file_actions_t()
@@ -137,7 +138,6 @@ private func closeOnExecPipe(_ fds: inout [Int32]) -> Int32 {
     return 0
 }
 
-private func errnoText() -> String { String(cString: strerror(errno)) }
 
 /// A NULL-terminated C array of C strings, alive during `body`.
 private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {

@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Kernels
 import Runtime
@@ -61,8 +62,6 @@ public struct ChunkedValue: LazyVolume {
         } catch let e as MemoryLimitError {
             throw EmshError(.value, "\(e.description). This command needs the voxels in memory; "
                 + "block by block run: \(blockwiseCommands.joined(separator: ", ")); `slices` or `crop` read a part")
-        } catch let e as IOError {
-            throw EmshError(.io, e.description)
         }
     }
 }
@@ -89,8 +88,6 @@ extension Arguments {
 func blockCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as BlockError {
         throw args.failure(dropCommandName(e.description, args))
-    } catch let e as IOError {
-        throw args.failure(e.description, kind: .io)
     } catch let e as SlurmError {
         throw args.failure(e.description)
     }

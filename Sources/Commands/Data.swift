@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Runtime
 import Kernels
@@ -21,8 +22,8 @@ let dataCommands: [Command] = [
         """,
         options: [
             .option("size", .numbers(3), "[z, y, x] in voxels", default: .list([.number(24), .number(256), .number(256)])),
-            .option("seed", .int, "random seed (≥ 0)", default: .number(1)),
-            .option("drift", .number, "slice-to-slice intensity drift, 0…0.5", default: .number(0)),
+            .option("seed", .int, "random seed (≥ 0)", default: .number(1), in: .atLeast(0)),
+            .option("drift", .number, "slice-to-slice intensity drift, 0…0.5", default: .number(0), in: .between(0, 0.5)),
             .option("to", .string, "write OME-Zarr stores into this folder instead of memory"),
             .option("chunks", .numbers(3), "with --to: chunk shape [z, y, x]", default: .list([.number(16), .number(256), .number(256)])),
         ],
@@ -38,9 +39,7 @@ let dataCommands: [Command] = [
                 throw args.error("size", "size must be three positive integers [z, y, x]")
             }
             let seed = try args.int("seed")
-            guard seed >= 0 else { throw args.error("seed", "seed must be ≥ 0, got \(seed)") }
             let drift = try args.number("drift")
-            guard drift >= 0, drift <= 0.5 else { throw args.error("drift", "drift must be between 0 and 0.5, got \(formatNumber(drift))") }
             let size = Shape(z: Int(s[0]), y: Int(s[1]), x: Int(s[2]))
             if args.has("to") {
                 let c = try args.numbers("chunks")
@@ -58,7 +57,7 @@ let dataCommands: [Command] = [
                     ("labels", .object(ChunkedValue(p.labels))), ("contour", .object(ChunkedValue(p.contour))),
                 ]))
             }
-            let p = try kernelCall(args) { try phantom(size: size, seed: UInt64(seed), drift: drift) }
+            let p = try phantom(size: size, seed: UInt64(seed), drift: drift)
             return .record(Record([
                 ("image", .volume(p.image)), ("mask", .volume(p.mask)),
                 ("labels", .volume(p.labels)), ("contour", .volume(p.contour)),
@@ -66,8 +65,3 @@ let dataCommands: [Command] = [
         }
     ),
 ]
-
-/// Runs a kernel; its `VolumeError` becomes an error at the call without a second "name:" prefix.
-fileprivate func kernelCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as VolumeError { throw args.failure(e.message) }
-}

@@ -51,7 +51,7 @@ let evaluationCommands: [Command] = [
         """,
         positionals: [
             .positional("prob", .lazy(.volume), "the volume (usually probabilities; a chunked one runs block by block)"),
-            .positional("t", .number, "the threshold"),
+            .positional("t", .number, "the threshold", in: .finite),
         ],
         examples: [
             Example("p = phantom --size [4, 48, 48]; threshold (blur $p.mask --sigma 1) 0.5", "a mask back from a blurred one",
@@ -59,7 +59,6 @@ let evaluationCommands: [Command] = [
         ],
         run: { args, _ in
             let t = try args.number("t")
-            guard t.isFinite else { throw args.error("t", "the threshold must be a finite number") }
             if let c = args.chunked("prob") { return .object(ChunkedValue(try blockCall(args) { try Blockwise.threshold(c, t) })) }
             return .volume(try threshold(try args.volume("prob"), t))
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Blocks
 import Kernels
 import Learning
@@ -38,7 +39,7 @@ let fileCommands: [Command] = [
             .flag("mask", "non-zero voxels become 1 (a mask)"),
             .option("spacing", .numbers(3), "voxel spacing [x, y, z] in nm"),
             .option("z", .range, "only these slices, a:b (b excluded)"),
-            .option("level", .int, "OME-Zarr: the scale level (0 = full resolution)", default: .number(0)),
+            .option("level", .int, "OME-Zarr: the scale level (0 = full resolution)", default: .number(0), in: .atLeast(0)),
         ],
         examples: [
             Example("p = phantom --size [4, 64, 64]; save $p.image /tmp/emsh-example-load.zarr --chunks [2, 32, 32]; v = load /tmp/emsh-example-load.zarr; print $v",
@@ -51,20 +52,15 @@ let fileCommands: [Command] = [
         run: { args, host in
             let pattern = try args.string("pattern")
             let cwd = currentDirectory() ?? "."
-            func io<T>(_ body: () throws -> T) throws -> T {
-                do { return try body() } catch let e as IOError {
-                    throw args.error("pattern", e.description, kind: .io)
-                }
-            }
             switch fileExtensionOf(pattern) {
             case "csv":
-                let path = try io { try expandPattern(expandHome(pattern), relativeTo: cwd) }
+                let path = try expandPattern(expandHome(pattern), relativeTo: cwd)
                 guard path.count == 1 else { throw args.error("pattern", "\(pattern) matches \(path.count) CSV files; load one at a time") }
-                return .table(try io { try CSV.read(path: path[0]) })
+                return .table(try CSV.read(path: path[0]))
             case "emodel":
-                let path = try io { try expandPattern(expandHome(pattern), relativeTo: cwd) }
+                let path = try expandPattern(expandHome(pattern), relativeTo: cwd)
                 guard path.count == 1 else { throw args.error("pattern", "\(pattern) matches \(path.count) model files; load one at a time") }
-                let bytes = try io { try readWholeFile(path[0]) }
+                let bytes = try readBudgetedFile(path[0])
                 do {
                     return .object(ModelValue(try Model.decode(bytes, name: path[0])))
                 } catch let e as CancelledError {
@@ -79,26 +75,23 @@ let fileCommands: [Command] = [
             if isZarrStore(expanded, cwd: cwd) {
                 let path = expanded.hasPrefix("/") ? expanded : cwd + "/" + expanded
                 let level = try args.int("level")
-                guard level >= 0 else { throw args.error("level", "the level must be ≥ 0, got \(level)") }
-                let c = try io { try ChunkedVolume.open(path, level: level) }
+                let c = try ChunkedVolume.open(path, level: level)
                 for note in c.array.notes { host.warn(note) }
                 if args.flag("mask") { throw args.error("mask", "--mask reads a whole volume; give the store to components or fit, which take non-zero voxels as foreground") }
                 if args.has("z") {
                     let z = try args.range("z", count: c.shape.z)
-                    return .volume(try io { try c.read(Box(z: z, y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+                    return .volume(try c.read(Box(z: z, y: 0..<c.shape.y, x: 0..<c.shape.x)))
                 }
                 return .object(ChunkedValue(c))
             }
-            let paths = try io { try expandPattern(expanded, relativeTo: cwd) }
+            let paths = try expandPattern(expanded, relativeTo: cwd)
             var z: Range<Int>?
             if args.has("z") {
-                let count = try io { try sliceCount(paths) }
+                let count = try sliceCount(paths)
                 z = try args.range("z", count: count)
             }
-            var v = try io {
-                try VolumeIO.loadVolume(paths: paths, pattern: pattern, z: z, mask: args.flag("mask"),
+            var v = try VolumeIO.loadVolume(paths: paths, pattern: pattern, z: z, mask: args.flag("mask"),
                                         warn: { host.warn($0) })
-            }
             if args.has("spacing") {
                 let s = try args.numbers("spacing")
                 guard s.count == 3, s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
@@ -134,9 +127,9 @@ let fileCommands: [Command] = [
         ],
         options: [
             .option("compress", .choice(saveCompressions), "TIFF: none|lzw|deflate|packbits; Zarr: zstd|zlib|gzip|blosc|none"),
-            .option("tile", .int, "TIFF: write N×N tiles instead of strips"),
+            .option("tile", .int, "TIFF: write N×N tiles instead of strips", in: .between(16, 65536)),
             .option("chunks", .numbers(3), "Zarr: chunk shape [z, y, x]"),
-            .option("pyramid", .int, "Zarr: number of scale levels (1 = full resolution only)", default: .number(1)),
+            .option("pyramid", .int, "Zarr: number of scale levels (1 = full resolution only)", default: .number(1), in: .between(1, 16)),
         ],
         examples: [
             Example("p = phantom --size [4, 32, 32]; save $p.image /tmp/emsh-example-save.tif --compress deflate",
@@ -147,11 +140,6 @@ let fileCommands: [Command] = [
         run: { args, _ in
             guard let given = args["value"] else { throw args.error("value", "nothing to save (nil)") }
             let path = expandHome(try args.string("path"))
-            func io<T>(_ body: () throws -> T) throws -> T {
-                do { return try body() } catch let e as IOError {
-                    throw args.error("path", e.description, kind: .io)
-                }
-            }
             let ext = fileExtensionOf(path)
             if ext == "zarr" {
                 return try saveZarr(args, given, path: path)
@@ -172,18 +160,17 @@ let fileCommands: [Command] = [
                 var layout = TIFFLayout.strips
                 if args.has("tile") {
                     let n = try args.int("tile")
-                    guard n >= 16, n <= 65536 else { throw args.error("tile", "tile size must be 16…65536 pixels") }
                     layout = .tiles(n)
                 }
-                try io { try TIFF.write(v, to: path, options: TIFFWriteOptions(compression: compression, layout: layout)) }
+                try TIFF.write(v, to: path, options: TIFFWriteOptions(compression: compression, layout: layout))
                 return .string(path)
             case (.volume(let v), "png"):
-                let written = try io { try VolumeIO.saveVolume(v, path: path) }
+                let written = try VolumeIO.saveVolume(v, path: path)
                 return written.count == 1 ? .string(written[0]) : .list(written.map { .string($0) })
             case (.volume, _):
                 throw wrong("volumes save as .tif, .png or .zarr")
             case (.table(let t), "csv"):
-                try io { try CSV.write(t, to: path) }
+                try CSV.write(t, to: path)
                 return .string(path)
             case (.table, _):
                 throw wrong("tables save as .csv")
@@ -194,10 +181,10 @@ let fileCommands: [Command] = [
                     ("value", .number((0..<Histogram.binCount).map { h.binCenter($0) })),
                     ("count", .number(total.map { Double($0) })),
                 ])
-                try io { try CSV.write(t, to: path) }
+                try CSV.write(t, to: path)
                 return .string(path)
             case (.histogram(let h), "svg"):
-                try io { try writeText(Plots.histogram(h), to: path) }
+                try writeText(Plots.histogram(h), to: path)
                 return .string(path)
             case (.record(let r), "svg"):
                 guard case .table(let curve)? = r["curve"] else { throw wrong("only fscore results, which have a curve, plot as .svg") }
@@ -207,11 +194,11 @@ let fileCommands: [Command] = [
                 do { svg = try Plots.thresholdSweep(curve: curve, level: level) } catch {
                     throw args.error("value", "\(error)")
                 }
-                try io { try writeText(svg, to: path) }
+                try writeText(svg, to: path)
                 return .string(path)
             case (.object(let o), "emodel"):
                 guard let m = o as? ModelValue else { throw wrong("only models save as .emodel") }
-                try io { try AtomicFile.write(bytes: m.model.encode(), to: path) }
+                try AtomicFile.write(bytes: m.model.encode(), to: path)
                 return .string(path)
             default:
                 throw wrong("volumes: .tif/.png/.zarr, tables: .csv, models: .emodel, histograms: .csv/.svg, fscore results: .svg")
@@ -243,7 +230,6 @@ private func saveZarr(_ args: Arguments, _ value: Value, path: String) throws ->
     case let other: throw args.error("compress", "Zarr compression is zstd, zlib, gzip, blosc or none, not \(other)")
     }
     let levels = try args.int("pyramid")
-    guard levels >= 1, levels <= 16 else { throw args.error("pyramid", "pyramid must be 1…16 levels, got \(levels)") }
     let full = path.hasPrefix("/") ? path : (currentDirectory() ?? ".") + "/" + path
     switch value {
     case .volume(let v):

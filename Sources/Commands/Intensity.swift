@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Runtime
 import Kernels
@@ -24,11 +25,11 @@ let intensityCommands: [Command] = [
                 guard z >= -c.shape.z, z < c.shape.z else { throw args.error("z", "slice \(z) is outside 0:\(c.shape.z)") }
                 let k = z < 0 ? c.shape.z + z : z
                 let slice = try blockCall(args) { try c.read(Box(z: k..<(k + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) }
-                return .histogram(try kernelCall(args) { try histogram(slice) })
+                return .histogram(try histogram(slice))
             }
             let v = try args.volume("vol")
             let z = args.has("z") ? try args.int("z") : nil
-            return .histogram(try kernelCall(args) { try histogram(v, z: z) })
+            return .histogram(try histogram(v, z: z))
         }
     ),
     Command(
@@ -57,14 +58,14 @@ let intensityCommands: [Command] = [
             let h: Histogram
             switch args["hist"] {
             case .histogram(let x)?: h = x
-            case .volume(let v)?: h = try kernelCall(args) { try histogram(v) }
+            case .volume(let v)?: h = try histogram(v)
             default:
                 guard let c = args.chunked("hist") else { throw args.error("hist", "expected a histogram or a volume") }
                 h = try blockCall(args) { try Blockwise.histogram(c) }
             }
             let count = try args.int("count")
             guard count >= 1, count <= 16 else { throw args.error("count", "count must be between 1 and 16, got \(count)") }
-            let p = try kernelCall(args) { try peaks(h, count: count) }
+            let p = try peaks(h, count: count)
             if args.flag("per-slice") {
                 var cols: [(String, Column)] = [("z", .number((0..<h.sliceCount).map(Double.init)))]
                 for k in 0..<count {
@@ -129,8 +130,8 @@ let intensityCommands: [Command] = [
             }
             if given.contains(where: { $0 == nil }) {
                 let h = try chunked.map { c in try blockCall(args) { try Blockwise.histogram(c) } }
-                    ?? kernelCall(args) { try histogram(v!) }
-                let found = try kernelCall(args) { try peaks(h, count: 2) }
+                    ?? histogram(v!)
+                let found = try peaks(h, count: 2)
                 var missing: [Int] = []
                 for z in 0..<nz where given[z] == nil {
                     if let p = found.perSlice[z] { given[z] = (p[0], p[1]) } else { missing.append(z) }
@@ -144,15 +145,10 @@ let intensityCommands: [Command] = [
             let dither = !args.flag("no-dither")
             if let c = chunked {
                 return .object(ChunkedValue(try blockCall(args) {
-                    try kernelCall(args) { try Blockwise.normalize(c, to: (to[0], to[1]), peaks: pairs, dither: dither) }
+                    try Blockwise.normalize(c, to: (to[0], to[1]), peaks: pairs, dither: dither)
                 }))
             }
-            return .volume(try kernelCall(args) { try normalize(v!, to: (to[0], to[1]), peaks: pairs, dither: dither) })
+            return .volume(try normalize(v!, to: (to[0], to[1]), peaks: pairs, dither: dither))
         }
     ),
 ]
-
-/// Runs a kernel; its `VolumeError` becomes an error at the call without a second "name:" prefix.
-fileprivate func kernelCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as VolumeError { throw args.failure(e.message) }
-}

@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 import Kernels
 
@@ -156,13 +157,12 @@ let languageCommands: [Command] = [
     Command(
         name: "exit", topic: "language",
         summary: "end the script or the session with a status code",
-        positionals: [.optional("code", .int, "the exit status (0 = success)", default: .number(0))],
+        positionals: [.optional("code", .int, "the exit status (0 = success)", default: .number(0), in: .between(0, 255))],
         examples: [
             Example("if false { exit 3 }", "exit only when something is wrong"),
         ],
         run: { args, _ in
             let code = try args.int("code")
-            guard code >= 0 && code <= 255 else { throw args.error("code", "the status must be 0..255, got \(code)") }
             throw ExitRequest(code: Int32(code))
         }
     ),
@@ -231,7 +231,7 @@ func helpText(_ c: Command) -> String {
         var head = option ? "--\(p.name)" : p.name.uppercased() + (p.variadic ? "..." : "")
         if option && !p.type.isFlag { head += " \(p.type.placeholder)" }
         var line = "  " + head.padding(22) + " " + p.help
-        if !p.type.isFlag { line += " (\(p.type))" }
+        if !p.type.isFlag { line += " (\(p.type)" + (p.bounds.map { ", \($0)" } ?? "") + ")" }
         if let d = p.defaultValue, !p.type.isFlag, !(option == false && p.required) { line += " [default: \(d.literal)]" }
         if !option && !p.required && !p.variadic && p.defaultValue == nil { line += " [optional]" }
         return line + "\n"

@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Runtime
 import Kernels
@@ -92,7 +93,7 @@ let learningCommands: [Command] = [
             .option("epochs", .int, "train this many epochs (default 10)"),
             .option("steps", .int, "train this many steps"),
             .option("minutes", .number, "train for this many minutes"),
-            .option("lr", .number, "peak learning rate", default: .number(1e-3)),
+            .option("lr", .number, "peak learning rate", default: .number(1e-3), in: .above(0, atMost: 10)),
             .option("augment", .choice(["1", "8"]), "8 = random rotations/flips, 1 = none", default: .string("8")),
             .option("intensity", .number, "brightness/contrast/gamma jitter amplitude (0 = off)", default: .number(0.3)),
             .option("noise", .number, "largest Gaussian noise sigma, in image standard deviations (0 = off)", default: .number(0.1)),
@@ -102,7 +103,7 @@ let learningCommands: [Command] = [
             .option("from", .model, "continue training this model"),
             .option("freeze", .choice(["encoder"]), "keep the contracting path fixed (with --from)"),
             .option("validate", .listOf(.volume), "[IMAGES, LABELS] scored after every epoch; the best epoch is kept"),
-            .option("seed", .int, "random seed (weights, patches, augmentation)", default: .number(0)),
+            .option("seed", .int, "random seed (weights, patches, augmentation)", default: .number(0), in: .atLeast(0)),
         ],
         examples: [
             Example("p = phantom --size [2, 32, 32]; m = train $p.image $p.mask --depth 2 --width 4 --patch 16 --batch 2 --steps 2; print $m",
@@ -123,7 +124,6 @@ let learningCommands: [Command] = [
             if args.has("steps") { c.duration = .steps(try args.int("steps")) }
             if args.has("minutes") { c.duration = .minutes(try args.number("minutes")) }
             let lr = try args.number("lr")
-            guard lr > 0, lr <= 10 else { throw args.error("lr", "lr must be above 0 and at most 10, got \(formatNumber(lr))") }
             c.learningRate = Float(lr)
             c.augment = Int(try args.string("augment")) ?? 8
             c.augmentation.intensity = Float(try args.number("intensity"))
@@ -132,7 +132,6 @@ let learningCommands: [Command] = [
             c.augmentation.deform = Float(try args.number("deform"))
             c.augmentation.foreground = Float(try args.number("foreground"))
             let seed = try args.int("seed")
-            guard seed >= 0 else { throw args.error("seed", "seed must be at least 0, got \(seed)") }
             c.seed = UInt64(seed)
             if args.has("from") { c.from = try args.object("from", as: ModelValue.self).model }
             if args.has("freeze") {

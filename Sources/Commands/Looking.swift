@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Runtime
 import Kernels
@@ -92,7 +93,7 @@ let lookingCommands: [Command] = [
             var dir = args.has("dir") ? try args.string("dir") : "~"
             dir = expandHome(dir)
             guard chdir(dir) == 0 else {
-                throw args.error("dir", "cannot go to \(dir): \(errnoText())", kind: .io)
+                throw args.error("dir", "cannot go to \(dir): \(errnoMessage())", kind: .io)
             }
             return .null
         }
@@ -102,7 +103,7 @@ let lookingCommands: [Command] = [
         summary: "the current folder, as a string",
         examples: [Example("pwd", "where relative paths start", expect: "/")],
         run: { args, _ in
-            guard let cwd = currentDirectory() else { throw args.failure("cannot read the current folder: \(errnoText())", kind: .io) }
+            guard let cwd = currentDirectory() else { throw args.failure("cannot read the current folder: \(errnoMessage())", kind: .io) }
             return .string(cwd)
         }
     ),
@@ -110,13 +111,6 @@ let lookingCommands: [Command] = [
 
 // MARK: - helpers shared by the looking and file commands
 
-func errnoText() -> String { String(cString: strerror(errno)) }
-
-func currentDirectory() -> String? {
-    var buf = [CChar](repeating: 0, count: 4096)
-    guard getcwd(&buf, buf.count) != nil else { return nil }
-    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
 
 func expandHome(_ path: String) -> String {
     guard path == "~" || path.hasPrefix("~/") else { return path }
@@ -131,13 +125,6 @@ func terminalColumns() -> Int {
     return 80
 }
 
-/// Bytes as `12.0 MiB`.
-func byteSize(_ bytes: Int) -> String {
-    let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
-    var v = Double(bytes), u = 0
-    while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
-    return u == 0 ? "\(bytes) bytes" : "\(fixed(v, 1)) \(units[u])"
-}
 
 // MARK: - ls
 
@@ -162,7 +149,7 @@ enum FileListing {
     /// The visible entries of a folder, sorted; folders end in `/`.
     static func folder(_ dir: String) throws -> [String] {
         guard let d = opendir(dir) else {
-            throw EmshError(.io, "ls: cannot list \(dir): \(errnoText())")
+            throw EmshError(.io, "ls: cannot list \(dir): \(errnoMessage())")
         }
         defer { closedir(d) }
         var names: [String] = []
@@ -299,7 +286,8 @@ enum ShowRender {
             if labels {
                 let id = labelCells[i]
                 if id == 0 { return (0, 0, 0) }
-                return labelColour(id)
+                let (r, g, b) = labelColour(id)
+                return (Int(r), Int(g), Int(b))
             }
             let x = cells[i].isFinite ? cells[i] : lo
             let g = Int(((x - lo) / (hi - lo) * 255).rounded())
@@ -363,17 +351,6 @@ enum ShowRender {
         return out
     }
 
-    /// A distinct, bright colour per label id.
-    static func labelColour(_ id: UInt32) -> (Int, Int, Int) {
-        var h = id &* 2_654_435_761
-        h ^= h >> 15
-        let hue = Double(h % 360) / 60
-        let x = 1 - abs(hue.truncatingRemainder(dividingBy: 2) - 1)
-        let (r, g, b): (Double, Double, Double) =
-            hue < 1 ? (1, x, 0) : hue < 2 ? (x, 1, 0) : hue < 3 ? (0, 1, x) : hue < 4 ? (0, x, 1) : hue < 5 ? (x, 0, 1) : (1, 0, x)
-        return (Int(60 + r * 195), Int(60 + g * 195), Int(60 + b * 195))
-    }
-
     /// The nearest xterm-256 colour: the grey ramp for greys, the 6×6×6 cube otherwise.
     static func xterm256(_ rgb: (Int, Int, Int)) -> Int {
         let (r, g, b) = rgb
@@ -423,14 +400,6 @@ enum ShowRender {
         out += String(repeating: " ", count: 9) + left + String(repeating: " ", count: Swift.max(1, width - left.count - right.count)) + right + "\n"
         return out
     }
-
-    private static func formatCount(_ x: Double) -> String {
-        if x >= 1e9 { return fixed(x / 1e9, 1) + "G" }
-        if x >= 1e6 { return fixed(x / 1e6, 1) + "M" }
-        if x >= 1e4 { return fixed(x / 1e3, 1) + "k" }
-        return formatNumber(x)
-    }
-
 }
 
 // MARK: - info
@@ -446,7 +415,7 @@ enum ValueInfo {
             out.append(("spacing", "\(formatNumber(sp.x))×\(formatNumber(sp.y))×\(formatNumber(sp.z)) nm (x×y×z)"))
             let ex = Double(v.shape.x) * sp.x / 1000, ey = Double(v.shape.y) * sp.y / 1000, ez = Double(v.shape.z) * sp.z / 1000
             out.append(("extent", "\(fixed(ex, 2))×\(fixed(ey, 2))×\(fixed(ez, 2)) µm"))
-            out.append(("memory", byteSize(v.byteCount)))
+            out.append(("memory", formatBytes(v.byteCount)))
             let s = VolumeSummary.stats(v)
             out.append(("min", formatNumber(s.min)))
             out.append(("max", formatNumber(s.max)))
@@ -492,7 +461,7 @@ enum ValueInfo {
             for (k, v) in r.pairs { out.append((k, v.typeName)) }
         case .string(let s):
             out.append(("length", "\(s.count) characters"))
-            out.append(("value", quoteString(s)))
+            out.append(("value", quoted(s, .emsh)))
         case .object(let o):
             out.append(("summary", o.summary))
             for (i, line) in o.details.split(separator: "\n").enumerated() where !(i == 0 && line == o.summary) {

@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 
 /// Numbers: rounding and fixed-point formatting for reports, and reading numbers from strings ($args).
@@ -7,7 +8,7 @@ let mathCommands: [Command] = [
         summary: "Round a number to DIGITS decimals (half away from zero)",
         positionals: [
             .positional("x", .number, "the number"),
-            .optional("digits", .int, "decimals to keep", default: .number(0)),
+            .optional("digits", .int, "decimals to keep", default: .number(0), in: .between(0, 15)),
         ],
         examples: [
             Example("round 2.71828 2", "two decimals", expect: "2.72"),
@@ -15,7 +16,6 @@ let mathCommands: [Command] = [
         ],
         run: { args, _ in
             let x = try args.number("x"), d = try args.int("digits")
-            guard (0...15).contains(d) else { throw args.error("digits", "digits must be in 0...15, got \(d)") }
             var m = 1.0
             for _ in 0..<d { m *= 10 }
             return .number((x * m).rounded(.toNearestOrAwayFromZero) / m)
@@ -26,14 +26,13 @@ let mathCommands: [Command] = [
         summary: "Format a number with exactly DIGITS decimals, as a string",
         positionals: [
             .positional("x", .number, "the number"),
-            .optional("digits", .int, "decimals", default: .number(3)),
+            .optional("digits", .int, "decimals", default: .number(3), in: .between(0, 15)),
         ],
         examples: [
             Example("print \"F = $(fmt 0.92 3)\"", "a fixed-width report line", expect: "F = 0.920"),
         ],
         run: { args, _ in
             let d = try args.int("digits")
-            guard (0...15).contains(d) else { throw args.error("digits", "digits must be in 0...15, got \(d)") }
             return .string(fixed(try args.number("x"), d))
         }
     ),
@@ -48,7 +47,7 @@ let mathCommands: [Command] = [
             switch args["text"] {
             case .number(let n)?: return .number(n)
             case .string(let s)?:
-                guard let n = Double(s.trimming(" ")) else { throw args.error("text", "'\(s)' is not a number") }
+                guard let n = Double(s.trimmed) else { throw args.error("text", "'\(s)' is not a number") }
                 return .number(n)
             case let v?: throw args.error("text", "expects a string or a number, got a \(v.typeName)", kind: .type)
             case nil: return .null

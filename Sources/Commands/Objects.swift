@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Foundation
 import Runtime
@@ -53,10 +54,10 @@ let objectCommands: [Command] = [
         options: [
             .option("contour", .lazy(.volume), "the contour mask or probability (contour method)"),
             .option("method", .choice(["contour", "distance"]), "how to find the seeds"),
-            .option("sigma", .number, "contour method: the blur's sigma in x voxels", default: .number(1)),
-            .option("h", .number, "distance method: minimum dynamic of a seed in nm (default 2 × the x spacing)"),
+            .option("sigma", .number, "contour method: the blur's sigma in x voxels", default: .number(1), in: .between(0, 100)),
+            .option("h", .number, "distance method: minimum dynamic of a seed in nm (default 2 × the x spacing)", in: .atLeast(0)),
             .flag("2d", "split every slice on its own"),
-            .option("min-voxels", .int, "drop objects smaller than this many voxels (specks of a prediction)", default: .number(0)),
+            .option("min-voxels", .int, "drop objects smaller than this many voxels (specks of a prediction)", default: .number(0), in: .atLeast(0)),
         ],
         examples: [
             Example("p = phantom --size [6, 96, 96]; split $p.mask --contour $p.contour", "the thesis's method on the phantom",
@@ -70,14 +71,11 @@ let objectCommands: [Command] = [
             if args.has("method") { method = SplitMethod(rawValue: try args.string("method")) ?? .contour }
             else { method = hasContour ? .contour : .distance }
             let sigma = try args.number("sigma")
-            guard sigma >= 0, sigma <= 100 else { throw args.error("sigma", "sigma must be in 0…100, got \(formatNumber(sigma))") }
             var h: Double?
             if args.has("h") {
                 h = try args.number("h")
-                guard let hv = h, hv >= 0, hv.isFinite else { throw args.error("h", "h must be ≥ 0") }
             }
             let minVoxels = try args.int("min-voxels")
-            guard minVoxels >= 0 else { throw args.error("min-voxels", "min-voxels must be ≥ 0, got \(minVoxels)") }
             if let cm = args.chunked("mask") {
                 // The contour a chunked mask needs as a store: a chunked one as it is, an in-memory one
                 // written beside the work (and removed afterwards) so that every worker reads it.
@@ -155,7 +153,7 @@ let objectCommands: [Command] = [
         total_volume_um3, volume_fraction_pct, the same prefixed border_ and interior_, and block_volume_um3.
         """,
         positionals: [.positional("value", .either([.lazy(.labels), .table]), "a label map or a fit table")],
-        options: [.option("block-um3", .number, "a table's block volume in µm³ (for the fraction)")],
+        options: [.option("block-um3", .number, "a table's block volume in µm³ (for the fraction)", in: .above(0))],
         examples: [
             Example("p = phantom --size [8, 96, 96]; stats $p.labels", "the phantom's volume fraction", expect: "volume_fraction_pct"),
             Example("p = phantom --size [8, 96, 96]; stats (fit $p.labels)", "from a table"),
@@ -171,7 +169,6 @@ let objectCommands: [Command] = [
                 var block: Double?
                 if args.has("block-um3") {
                     block = try args.number("block-um3")
-                    guard let b = block, b > 0, b.isFinite else { throw args.error("block-um3", "the block volume must be positive") }
                 }
                 s = try stats(t, blockVolumeUm3: block)
             default: throw args.error("value", "expected labels or a fit table")
@@ -208,7 +205,7 @@ let objectCommands: [Command] = [
             let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
             guard ext == "stl" || ext == "ply" else { throw args.error("path", "\(path): use a .stl or .ply file name", kind: .io) }
             let m = try mesh(try args.volume("labels"))
-            do { try MeshFile.write(m, to: path) } catch let e as IOError { throw args.error("path", e.description, kind: .io) }
+            try MeshFile.write(m, to: path)
             return .record(Record([("path", .string(path)), ("objects", .number(Double(Set(m.objectIds).count))),
                                    ("triangles", .number(Double(m.triangleCount))), ("vertices", .number(Double(m.vertexCount)))]))
         }

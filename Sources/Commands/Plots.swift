@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 import Kernels
 import VolumeIO
@@ -21,7 +22,7 @@ let plotCommands: [Command] = [
             .option("column", .string, "table: the column to histogram"),
             .option("x", .string, "table: the x column of a scatter plot"),
             .option("y", .string, "table: the y column of a scatter plot"),
-            .option("bins", .int, "table histogram: number of bins", default: .number(20)),
+            .option("bins", .int, "table histogram: number of bins", default: .number(20), in: .between(1, 10000)),
             .flag("log", "histograms: logarithmic count axis"),
         ],
         examples: [
@@ -51,7 +52,6 @@ let plotCommands: [Command] = [
                 case .table(let t)?:
                     if args.has("column") {
                         let bins = try args.int("bins")
-                        guard bins >= 1, bins <= 10_000 else { throw args.error("bins", "bins must be in 1…10000") }
                         svg = try Plots.columnHistogram(t, column: try args.string("column"), bins: bins, log: args.flag("log"))
                     } else if args.has("x") && args.has("y") {
                         svg = try Plots.scatter(t, x: try args.string("x"), y: try args.string("y"))
@@ -64,7 +64,7 @@ let plotCommands: [Command] = [
             } catch let e as IOError {
                 throw args.error("value", e.message)
             }
-            do { try Plots.save(svg, to: path) } catch let e as IOError { throw args.error("path", e.description, kind: .io) }
+            try Plots.save(svg, to: path)
             return .string(path)
         }
     ),
@@ -83,7 +83,7 @@ let plotCommands: [Command] = [
         ],
         options: [
             .option("z", .int, "the slice (negatives count from the end)", default: .number(0)),
-            .option("alpha", .number, "opacity of the inside, 0…1", default: .number(0.4)),
+            .option("alpha", .number, "opacity of the inside, 0…1", default: .number(0.4), in: .between(0, 1)),
         ],
         examples: [
             Example("p = phantom --size [4, 64, 64]; overlay $p.image $p.labels /tmp/emsh-example-overlay.png --z 2",
@@ -96,13 +96,10 @@ let plotCommands: [Command] = [
             if z < 0 { z += img.shape.z }
             guard z >= 0, z < img.shape.z else { throw args.error("z", "slice \(try args.int("z")) is outside 0:\(img.shape.z)") }
             let alpha = try args.number("alpha")
-            guard alpha >= 0, alpha <= 1 else { throw args.error("alpha", "alpha must be in 0…1") }
             try requireExtension(args, "png")
             let path = try args.string("path")
             let rgb = try overlay(image: img, overlay: over, z: z, alpha: alpha)
-            do { try PNG.writeRGB8(path: path, width: rgb.width, height: rgb.height, pixels: rgb.pixels) } catch let e as IOError {
-                throw args.error("path", e.description, kind: .io)
-            }
+            try PNG.writeRGB8(path: path, width: rgb.width, height: rgb.height, pixels: rgb.pixels)
             return .string(path)
         }
     ),

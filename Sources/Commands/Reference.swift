@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 
 /// The command reference in Markdown, generated from the registry (README.md embeds it; a test
@@ -10,7 +11,7 @@ public func commandReference(_ commands: [Command] = allCommands) -> String {
         out += "### \(topic)\n\n"
         for c in commands where c.topic == topic {
             out += "#### `\(c.name)`\n\n\(c.summary)\n\n    \(c.usage)\n\n"
-            let help = c.help.trimming(" \n")
+            let help = c.help.trimmed
             if !help.isEmpty { out += help + "\n\n" }
             let params = c.positionals + c.options
             if !params.isEmpty {
@@ -19,7 +20,8 @@ public func commandReference(_ commands: [Command] = allCommands) -> String {
                     let isOption = !c.positionals.contains { $0.name == p.name }
                     let name = isOption ? "`--\(p.name)`" : "`\(p.name.uppercased())\(p.variadic ? "..." : "")`"
                     let def = p.type.isFlag ? "" : (p.defaultValue.map { "`\($0.literal)`" } ?? (p.required ? "required" : ""))
-                    out += "| \(name) | \(p.type.description.replacingPipes) | \(def) | \(p.help.replacingPipes) |\n"
+                    let type = p.type.description + (p.bounds.map { ", \($0)" } ?? "")
+                    out += "| \(name) | \(type.replacingPipes) | \(def) | \(p.help.replacingPipes) |\n"
                 }
                 out += "\n"
             }

@@ -5,6 +5,7 @@ public let allCommands: [Command] =
     languageCommands + mathCommands + lookingCommands + sessionCommands + fileCommands
     + volumeCommands + intensityCommands + dataCommands + tableCommands
     + learningCommands + evaluationCommands + objectCommands + plotCommands
+    + stringCommands + listCommands + pathCommands + tableVerbCommands
 
 /// The registry an interpreter uses.
 public func makeRegistry() -> Registry { Registry(allCommands) }

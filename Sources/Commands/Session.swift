@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -80,10 +81,5 @@ let sessionCommands: [Command] = [
 
 /// `history --save` outside a session: a script with no statements.
 private func writeEmptyScript(_ path: String, args: Arguments) throws {
-    let text = "# emsh session (no statements recorded)\n"
-    guard let f = fopen(expandHome(path), "w") else {
-        throw args.error("save", "cannot write \(path): \(errnoText())", kind: .io)
-    }
-    defer { fclose(f) }
-    guard fputs(text, f) >= 0 else { throw args.error("save", "cannot write \(path): \(errnoText())", kind: .io) }
+    try AtomicFile.write(text: "# emsh session (no statements recorded)\n", to: expandHome(path))
 }

@@ -1,3 +1,4 @@
+import _Platform
 import Blocks
 import Runtime
 import Kernels
@@ -32,7 +33,7 @@ let volumeCommands: [Command] = [
             let z = args.has("z") ? try args.range("z", count: v.shape.z) : nil
             let y = args.has("y") ? try args.range("y", count: v.shape.y) : nil
             let x = args.has("x") ? try args.range("x", count: v.shape.x) : nil
-            return .volume(try kernelCall(args) { try crop(v, z: z, y: y, x: x) })
+            return .volume(try crop(v, z: z, y: y, x: x))
         }
     ),
     Command(
@@ -57,7 +58,7 @@ let volumeCommands: [Command] = [
             }
             let v = try args.volume("vol")
             let r = try args.range("range", count: v.shape.z)
-            return .volume(try kernelCall(args) { try crop(v, z: r) })
+            return .volume(try crop(v, z: r))
         }
     ),
     Command(
@@ -72,7 +73,7 @@ let volumeCommands: [Command] = [
         """,
         positionals: [.positional("vol", .volume, "the volume to blur")],
         options: [
-            .option("sigma", .number, "standard deviation in x voxels", default: .number(1)),
+            .option("sigma", .number, "standard deviation in x voxels", default: .number(1), in: .above(0)),
             .flag("2d", "blur each slice on its own"),
         ],
         examples: [
@@ -82,8 +83,7 @@ let volumeCommands: [Command] = [
         run: { args, _ in
             let v = try args.volume("vol")
             let sigma = try args.number("sigma")
-            guard sigma > 0, sigma.isFinite else { throw args.error("sigma", "sigma must be positive, got \(formatNumber(sigma))") }
-            return .volume(try kernelCall(args) { try blur(v, sigma: sigma, twoD: args.flag("2d")) })
+            return .volume(try blur(v, sigma: sigma, twoD: args.flag("2d")))
         }
     ),
     Command(
@@ -97,7 +97,7 @@ let volumeCommands: [Command] = [
         `$mask - $contour` leaves the cores (the first step of `split`).
         """,
         positionals: [.positional("mask", .volume, "a mask or a label map (integer volume)")],
-        options: [.option("width", .int, "outline width in voxels (1…64)", default: .number(2))],
+        options: [.option("width", .int, "outline width in voxels (1…64)", default: .number(2), in: .between(1, 64))],
         examples: [
             Example("p = phantom --size [4, 64, 64]; c = contour $p.labels --width 2; print (info $c)", "outline the phantom's mitochondria"),
             Example("p = phantom --size [4, 64, 64]; contour $p.mask --width 1", "the mask's 1-voxel outline", expect: "mask"),
@@ -108,8 +108,7 @@ let volumeCommands: [Command] = [
                 throw args.error("mask", "needs a mask or labels, got an f32 volume (threshold it first: contour ($p > 0.5))")
             }
             let w = try args.int("width")
-            guard w >= 1, w <= 64 else { throw args.error("width", "width must be between 1 and 64, got \(w)") }
-            return .volume(try kernelCall(args) { try contour(v, width: w) })
+            return .volume(try contour(v, width: w))
         }
     ),
     Command(
@@ -127,7 +126,7 @@ let volumeCommands: [Command] = [
         ],
         run: { args, _ in
             let v = try args.volume("vol")
-            return .volume(try kernelCall(args) { try invert(v) })
+            return .volume(try invert(v))
         }
     ),
     Command(
@@ -146,12 +145,7 @@ let volumeCommands: [Command] = [
                 guard case .volume(let vol) = v else { throw args.error("volumes", "expected a list of volumes, got a \(v.typeName)") }
                 return vol
             }
-            return .volume(try kernelCall(args) { try stack(vols) })
+            return .volume(try stack(vols))
         }
     ),
 ]
-
-/// Runs a kernel; its `VolumeError` becomes an error at the call without a second "name:" prefix.
-fileprivate func kernelCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as VolumeError { throw args.failure(e.message) }
-}

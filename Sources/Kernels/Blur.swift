@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 
 /// Gaussian blur (separable, f32 output).
@@ -25,7 +26,7 @@ public func blur(_ v: Volume, sigmas: (z: Double, y: Double, x: Double)) throws 
     // A kernel wider than any volume emsh can hold would only spend time (or overflow its radius).
     for (axis, s) in [("x", sigmas.x), ("y", sigmas.y), ("z", sigmas.z)] where !(s.isFinite && s >= 0 && s <= maxBlurSigma) {
         throw VolumeError.invalidArgument(operation: "blur",
-            "sigma along \(axis) is \(shortNumber(s)) voxels; it must be between 0 and \(Int(maxBlurSigma))")
+            "sigma along \(axis) is \(formatNumber(s, decimals: 4)) voxels; it must be between 0 and \(Int(maxBlurSigma))")
     }
     let shape = v.shape, n = v.count
     let (nz, ny, nx) = (shape.z, shape.y, shape.x)

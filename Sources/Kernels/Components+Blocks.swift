@@ -109,7 +109,7 @@ public struct ComponentMerge: Sendable {
         var total = 0
         for (b, c) in counts.enumerated() { offsets[b] = total; total += c }
         guard total < Int(UInt32.max) else {
-            throw AnalysisError.invalidArgument(operation: "components", "too many pieces across blocks (\(total)); use larger blocks")
+            throw VolumeError.invalidArgument(operation: "components", "too many pieces across blocks (\(total)); use larger blocks")
         }
         var parent = [UInt32](0...UInt32(total))
         func find(_ a: UInt32) -> UInt32 {
@@ -119,7 +119,7 @@ public struct ComponentMerge: Sendable {
         }
         for (a, b) in pairs {
             guard Int(a) <= total, Int(b) <= total, a > 0, b > 0 else {
-                throw AnalysisError.invalidArgument(operation: "components", "a touching pair names id \(max(a, b)) of \(total)")
+                throw VolumeError.invalidArgument(operation: "components", "a touching pair names id \(max(a, b)) of \(total)")
             }
             let ra = find(a), rb = find(b)
             if ra < rb { parent[Int(rb)] = ra } else if rb < ra { parent[Int(ra)] = rb }
@@ -160,7 +160,7 @@ public struct ComponentMerge: Sendable {
             for i in 0..<n {
                 let l = Int(src[i])
                 guard l == 0 || off + l < map.count else {
-                    throw AnalysisError.invalidArgument(operation: "components", "block \(b) holds id \(l) beyond its count")
+                    throw VolumeError.invalidArgument(operation: "components", "block \(b) holds id \(l) beyond its count")
                 }
                 dst[i] = l == 0 ? 0 : map[off + l]
             }

@@ -2,7 +2,7 @@
 /// prediction) and renumbers the rest 1…n in order of their first voxel in scan order.
 public func removeSmallObjects(_ labels: Volume, minVoxels: Int) throws -> (labels: Volume, count: Int) {
     guard let src = labels.u32 else {
-        throw AnalysisError.unsupportedType(operation: "min-voxels", labels.type)
+        throw VolumeError.unsupportedType(operation: "min-voxels", labels.type)
     }
     let n = labels.count
     var maxLabel: UInt32 = 0

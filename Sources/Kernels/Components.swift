@@ -70,7 +70,7 @@ private struct RunForest {
 /// Run-length union-find: O(voxels), parallel over slices.
 public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) throws -> (labels: Volume, count: Int) {
     guard [6, 18, 26].contains(connectivity) else {
-        throw AnalysisError.invalidArgument(operation: "components", "connectivity must be 6, 18 or 26, not \(connectivity)")
+        throw VolumeError.invalidArgument(operation: "components", "connectivity must be 6, 18 or 26, not \(connectivity)")
     }
     let bytes = try foregroundBytes(mask, what: "components mask")
     defer { withExtendedLifetime(bytes) {} }
@@ -80,12 +80,12 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
     let src = UnsafePointer(bytes.pointer)
 
     let slices = (0..<nz).map { _ in SliceRuns() }
-    try analysisSlices(nz) { z in extractRuns(src, z: z, ny: ny, nx: nx, into: slices[z]) }
+    try parallelSlices(nz) { z in extractRuns(src, z: z, ny: ny, nx: nx, into: slices[z]) }
     var base = [Int](repeating: 0, count: nz + 1)
     for z in 0..<nz { base[z + 1] = base[z] + slices[z].x0.count }
     let total = base[nz]
     guard total < 0x8000_0000 else {
-        throw AnalysisError.invalidArgument(operation: "components", "too many foreground runs (\(total))")
+        throw VolumeError.invalidArgument(operation: "components", "too many foreground runs (\(total))")
     }
     let parent = try analysisBuffer(max(total, 1), UInt32.self, what: "component forest", zeroed: false)
     defer { withExtendedLifetime(parent) {} }
@@ -93,7 +93,7 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
     let inPlaneD: Int32 = connectivity == 6 ? 0 : 1
 
     // In-plane links: a slice's runs only ever point inside the slice here, so slices are independent.
-    try analysisSlices(nz) { z in
+    try parallelSlices(nz) { z in
         let r = slices[z], b = base[z]
         for k in 0..<r.x0.count { parent.pointer[b + k] = UInt32(b + k) }
         for y in 1..<max(ny, 1) { forest.link(r, b, y - 1, r, b, y, inPlaneD) }
@@ -134,10 +134,10 @@ public func components(_ mask: Volume, connectivity: Int, twoD: Bool = false) th
         }
     }
     guard next < 0x8000_0000 else {
-        throw AnalysisError.invalidArgument(operation: "components", "too many objects (\(next))")
+        throw VolumeError.invalidArgument(operation: "components", "too many objects (\(next))")
     }
     let o = out.pointer
-    try analysisSlices(nz) { z in
+    try parallelSlices(nz) { z in
         let r = slices[z], b = base[z]
         let s = o + z * ny * nx
         s.initialize(repeating: 0, count: ny * nx)

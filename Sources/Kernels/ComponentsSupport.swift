@@ -1,25 +1,3 @@
-/// Errors of the analysis kernels (fscore, metrics, components, distance, split, fit, stats,
-/// mesh, overlay). The description is the user-facing message.
-public enum AnalysisError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// Two volumes that must have the same shape do not.
-    case shapeMismatch(operation: String, Shape, Shape)
-    /// A voxel type the operation does not accept.
-    case unsupportedType(operation: String, VoxelType)
-    /// An argument out of its range (the message says which and why).
-    case invalidArgument(operation: String, String)
-
-    public var description: String {
-        switch self {
-        case .shapeMismatch(let op, let a, let b):
-            return "\(op): volumes differ in shape: \(a) and \(b)"
-        case .unsupportedType(let op, let t):
-            return "\(op): voxel type \(t.rawValue) is not supported"
-        case .invalidArgument(let op, let message):
-            return "\(op): \(message)"
-        }
-    }
-}
-
 /// Allocates a zero-filled or uninitialised buffer after checking the memory ceiling.
 func analysisBuffer<T>(_ count: Int, _ type: T.Type, what: String, zeroed: Bool) throws -> VoxelBuffer<T> {
     guard let bytes = MemoryBudget.bytes([count], elementSize: MemoryLayout<T>.stride) else {
@@ -27,16 +5,6 @@ func analysisBuffer<T>(_ count: Int, _ type: T.Type, what: String, zeroed: Bool)
     }
     try MemoryBudget.check(bytes, what: what)
     return zeroed ? VoxelBuffer<T>(zeroed: count) : VoxelBuffer<T>(uninitialized: count)
-}
-
-/// Runs `body(z)` for every slice in parallel, polling cancellation between slices.
-func analysisSlices(_ count: Int, _ body: (Int) -> Void) throws {
-    try Cancellation.check()
-    parallelFor(count) { z in
-        if Cancellation.isCancelled { return }
-        body(z)
-    }
-    try Cancellation.check()
 }
 
 /// A u8 0/1 view of "non-zero" for any volume. A u8 volume is returned as is (its non-zero
@@ -81,7 +49,7 @@ func foregroundBytes(_ v: Volume, what: String) throws -> VoxelBuffer<UInt8> {
 func labelWords(_ v: Volume, operation: String) throws -> VoxelBuffer<UInt32> {
     switch v.storage {
     case .u32(let b): return b
-    case .f32: throw AnalysisError.unsupportedType(operation: operation, .f32)
+    case .f32: throw VolumeError.unsupportedType(operation: operation, .f32)
     case .u8(let b):
         let out = try analysisBuffer(v.count, UInt32.self, what: operation, zeroed: false)
         let p = b.pointer, o = out.pointer

@@ -84,7 +84,7 @@ func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing,
     let block = 16
     let zPass = !twoD && nz > 1
     // x: distance to the nearest background voxel in the row (two scans), then y, per slice.
-    try analysisSlices(nz) { z in
+    try parallelSlices(nz) { z in
         for y in 0..<ny {
             let row = fg + (z * ny + y) * nx, orow = o + (z * ny + y) * nx
             var last = -1
@@ -120,7 +120,7 @@ func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing,
     // z, per row y (blocks of x columns gathered for cache).
     if zPass {
         let plane = ny * nx
-        try analysisSlices(ny) { y in
+        try parallelSlices(ny) { y in
             let sc = EnvelopeScratch(nz)
             let tile = UnsafeMutablePointer<Float>.allocate(capacity: nz * block)
             defer { sc.free(); tile.deallocate() }
@@ -152,7 +152,7 @@ func squaredDistance(_ fg: UnsafePointer<UInt8>, shape: Shape, spacing: Spacing,
 public func distanceTransform(_ mask: Volume, twoD: Bool = false) throws -> Volume {
     let sp = mask.spacing
     guard sp.x > 0, sp.y > 0, sp.z > 0, sp.x.isFinite, sp.y.isFinite, sp.z.isFinite else {
-        throw AnalysisError.invalidArgument(operation: "distance", "the voxel spacing must be positive")
+        throw VolumeError.invalidArgument(operation: "distance", "the voxel spacing must be positive")
     }
     let fg = try foregroundBytes(mask, what: "distance mask")
     defer { withExtendedLifetime(fg) {} }

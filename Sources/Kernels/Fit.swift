@@ -191,7 +191,7 @@ public struct FitSurfaces: Sendable {
 
 private func requireFitSpacing(_ sp: Spacing) throws {
     guard sp.x > 0, sp.y > 0, sp.z > 0 else {
-        throw AnalysisError.invalidArgument(operation: "fit", "the voxel spacing must be positive")
+        throw VolumeError.invalidArgument(operation: "fit", "the voxel spacing must be positive")
     }
 }
 
@@ -274,7 +274,7 @@ public func fitSurfaces(_ labels: Volume, core: Box? = nil, origin: (z: Int, y: 
                                (box.y.lowerBound, box.y.upperBound, ny, origin.y, g.y),
                                (box.x.lowerBound, box.x.upperBound, nx, origin.x, g.x)] {
         if (lo == 0 && o + lo > 0) || (hi == n && o + hi < gn) {
-            throw AnalysisError.invalidArgument(operation: "fit", "a block's surface pass needs a one-voxel halo inside the volume")
+            throw VolumeError.invalidArgument(operation: "fit", "a block's surface pass needs a one-voxel halo inside the volume")
         }
     }
     let slots = try LabelSlots(lp, shape: labels.shape, box: box)
@@ -372,7 +372,7 @@ public func fitTable(moments mom: FitMoments, frames: FitFrames, surfaces: FitSu
 
 private func unitAxis(_ axis: (x: Double, y: Double, z: Double)) throws -> [Double] {
     let an = (axis.x * axis.x + axis.y * axis.y + axis.z * axis.z).squareRoot()
-    guard an > 0, an.isFinite else { throw AnalysisError.invalidArgument(operation: "fit", "the axis must be a non-zero vector") }
+    guard an > 0, an.isFinite else { throw VolumeError.invalidArgument(operation: "fit", "the axis must be a non-zero vector") }
     return [axis.x / an, axis.y / an, axis.z / an]
 }
 

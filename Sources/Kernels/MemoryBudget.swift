@@ -1,3 +1,4 @@
+import _Platform
 /// Thrown before a large allocation that would pass the memory ceiling.
 public struct MemoryLimitError: Error, CustomStringConvertible, Sendable {
     public let requested: Int
@@ -35,7 +36,7 @@ public enum MemoryBudget {
 }
 
 public func parseByteCount(_ s: String) -> Int? {
-    let t = s.trimmingSpaces.uppercased()
+    let t = s.trimmed.uppercased()
     guard let last = t.last else { return nil }
     var mult = 1
     var digits = t
@@ -48,26 +49,4 @@ public func parseByteCount(_ s: String) -> Int? {
     }
     guard let v = Double(digits), v > 0 else { return nil }
     return Int(v * Double(mult))
-}
-
-public func formatBytes(_ n: Int) -> String {
-    let d = Double(n)
-    if n >= 1 << 30 { return format1(d / 1073741824) + " GiB" }
-    if n >= 1 << 20 { return format1(d / 1048576) + " MiB" }
-    if n >= 1 << 10 { return format1(d / 1024) + " KiB" }
-    return "\(n) B"
-}
-
-func format1(_ v: Double) -> String {
-    let r = (v * 10).rounded() / 10
-    return r == r.rounded() ? String(Int(r)) : String(r)
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\n" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\n" { s.removeLast() }
-        return String(s)
-    }
 }

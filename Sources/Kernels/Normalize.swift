@@ -1,3 +1,4 @@
+import _Platform
 import KernelsSIMD
 
 /// The thesis's piecewise-linear intensity map that sends p1 → P1 and p2 → P2:
@@ -92,7 +93,7 @@ public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Doub
     let nz = v.shape.z
     guard P1.isFinite, P2.isFinite, P1 >= 0, P1 < P2, P2 <= 255 else {
         throw VolumeError.invalidArgument(operation: "normalize",
-            "the reference peaks must satisfy 0 ≤ P1 < P2 ≤ 255, got [\(shortNumber(P1)), \(shortNumber(P2))]")
+            "the reference peaks must satisfy 0 ≤ P1 < P2 ≤ 255, got [\(formatNumber(P1, decimals: 4)), \(formatNumber(P2, decimals: 4))]")
     }
     guard peaks.count == 1 || peaks.count == nz else {
         throw VolumeError.invalidArgument(operation: "normalize",
@@ -101,7 +102,7 @@ public func normalize(_ v: Volume, to reference: (Double, Double), peaks: [(Doub
     for (z, (p1, p2)) in peaks.enumerated() {
         guard p1.isFinite, p2.isFinite, p1 > 0, p1 < p2, v.type != .u8 || p2 < 255 else {
             throw VolumeError.invalidArgument(operation: "normalize",
-                "the peaks\(peaks.count > 1 ? " of slice \(z)" : "") must satisfy 0 < p1 < p2\(v.type == .u8 ? " < 255" : ""), got [\(shortNumber(p1)), \(shortNumber(p2))]")
+                "the peaks\(peaks.count > 1 ? " of slice \(z)" : "") must satisfy 0 < p1 < p2\(v.type == .u8 ? " < 255" : ""), got [\(formatNumber(p1, decimals: 4)), \(formatNumber(p2, decimals: 4))]")
         }
     }
     if v.kind == .labels || v.type == .u32 {

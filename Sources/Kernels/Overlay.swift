@@ -1,3 +1,4 @@
+import _Platform
 /// An 8-bit RGB picture, rows top to bottom, 3 bytes per pixel.
 public struct RGBImage: Sendable, Equatable {
     public var width: Int
@@ -6,26 +7,6 @@ public struct RGBImage: Sendable, Equatable {
     public init(width: Int, height: Int, pixels: [UInt8]) { self.width = width; self.height = height; self.pixels = pixels }
 }
 
-/// A distinct, saturated colour for a label id (hashed, so neighbouring ids differ strongly;
-/// the same id always gets the same colour).
-public func labelColour(_ id: UInt32) -> (UInt8, UInt8, UInt8) {
-    var h = id &* 0x9E37_79B1
-    h ^= h >> 15; h = h &* 0x85EB_CA77; h ^= h >> 13
-    let hue = Double(h % 3600) / 3600 * 6
-    let sat = 0.65 + Double((h >> 12) % 35) / 100, val = 0.85 + Double((h >> 20) % 15) / 100
-    let i = Int(hue) % 6, f = hue - Double(Int(hue))
-    let p = val * (1 - sat), q = val * (1 - sat * f), t = val * (1 - sat * (1 - f))
-    let (r, g, b): (Double, Double, Double)
-    switch i {
-    case 0: (r, g, b) = (val, t, p)
-    case 1: (r, g, b) = (q, val, p)
-    case 2: (r, g, b) = (p, val, t)
-    case 3: (r, g, b) = (p, q, val)
-    case 4: (r, g, b) = (t, p, val)
-    default: (r, g, b) = (val, p, q)
-    }
-    return (UInt8(r * 255), UInt8(g * 255), UInt8(b * 255))
-}
 
 /// Slice `z` of `image` in grey with `overlay` drawn over it: a mask (kind `.mask`, or any u8
 /// volume) in red, a label map (u32, or kind `.labels`) with every id in its own colour
@@ -34,11 +15,11 @@ public func labelColour(_ id: UInt32) -> (UInt8, UInt8, UInt8) {
 /// stretched from the slice's minimum to its maximum.
 public func overlay(image: Volume, overlay: Volume, z: Int, alpha: Double = 0.4) throws -> RGBImage {
     let op = "overlay"
-    guard image.shape == overlay.shape else { throw AnalysisError.shapeMismatch(operation: op, image.shape, overlay.shape) }
+    guard image.shape == overlay.shape else { throw VolumeError.shapeMismatch(operation: op, image.shape, overlay.shape) }
     guard z >= 0 && z < image.shape.z else {
-        throw AnalysisError.invalidArgument(operation: op, "slice \(z) is outside 0:\(image.shape.z)")
+        throw VolumeError.invalidArgument(operation: op, "slice \(z) is outside 0:\(image.shape.z)")
     }
-    guard alpha >= 0 && alpha <= 1 else { throw AnalysisError.invalidArgument(operation: op, "alpha must be in 0...1") }
+    guard alpha >= 0 && alpha <= 1 else { throw VolumeError.invalidArgument(operation: op, "alpha must be in 0...1") }
     let w = image.shape.x, h = image.shape.y, ns = w * h, off = z * ns
     var grey = [UInt8](repeating: 0, count: ns)
     switch image.storage {

@@ -70,7 +70,7 @@ private func levelHistograms(_ prob: Volume, _ truth: VoxelBuffer<UInt8>, operat
             switch prob.storage {
             case .f32(let b):
                 let p = b.pointer
-                try analysisSlices(nz) { z in
+                try parallelSlices(nz) { z in
                     let hp = pp + z * 256, hn = np + z * 256
                     for i in (z * ns)..<((z + 1) * ns) {
                         let q = quantizeProbability(p[i])
@@ -79,7 +79,7 @@ private func levelHistograms(_ prob: Volume, _ truth: VoxelBuffer<UInt8>, operat
                 }
             case .u8(let b):
                 let p = b.pointer
-                try analysisSlices(nz) { z in
+                try parallelSlices(nz) { z in
                     let hp = pp + z * 256, hn = np + z * 256
                     for i in (z * ns)..<((z + 1) * ns) {
                         let q = Int(p[i])
@@ -87,7 +87,7 @@ private func levelHistograms(_ prob: Volume, _ truth: VoxelBuffer<UInt8>, operat
                     }
                 }
             default:
-                throw AnalysisError.unsupportedType(operation: operation, prob.type)
+                throw VolumeError.unsupportedType(operation: operation, prob.type)
             }
         }
     }
@@ -123,9 +123,9 @@ private func fGreater(_ a: Counts, _ b: Counts) -> Bool {
 /// with halves up. Throws when the shapes differ or no slice has foreground.
 public func fscore(prob: Volume, labels: Volume) throws -> FScoreResult {
     let op = "fscore"
-    guard prob.shape == labels.shape else { throw AnalysisError.shapeMismatch(operation: op, prob.shape, labels.shape) }
-    guard prob.type == .f32 || prob.type == .u8 else { throw AnalysisError.unsupportedType(operation: op, prob.type) }
-    guard prob.count > 0 else { throw AnalysisError.invalidArgument(operation: op, "the volume is empty") }
+    guard prob.shape == labels.shape else { throw VolumeError.shapeMismatch(operation: op, prob.shape, labels.shape) }
+    guard prob.type == .f32 || prob.type == .u8 else { throw VolumeError.unsupportedType(operation: op, prob.type) }
+    guard prob.count > 0 else { throw VolumeError.invalidArgument(operation: op, "the volume is empty") }
     let truth = try foregroundBytes(labels, what: "fscore labels")
     let (pos, neg) = try levelHistograms(prob, truth, operation: op)
     let nz = prob.shape.z
@@ -142,7 +142,7 @@ public func fscore(prob: Volume, labels: Volume) throws -> FScoreResult {
     }
     let chosen = best.compactMap { $0 }
     guard !chosen.isEmpty else {
-        throw AnalysisError.invalidArgument(operation: op, "the labels have no foreground in any slice")
+        throw VolumeError.invalidArgument(operation: op, "the labels have no foreground in any slice")
     }
     let sum = chosen.reduce(0, +), n = chosen.count
     let level = (2 * sum + n) / (2 * n)          // round(sum/n), halves up (all terms ≥ 0)
@@ -176,7 +176,7 @@ public func fscore(prob: Volume, labels: Volume) throws -> FScoreResult {
 /// A mask (u8 0/1, kind `.mask`) of the voxels with value ≥ `t` (NaN is never ≥ t).
 /// Works on any voxel type; the comparison is done in double precision.
 public func threshold(_ prob: Volume, _ t: Double) throws -> Volume {
-    guard t.isFinite else { throw AnalysisError.invalidArgument(operation: "threshold", "the threshold must be a finite number") }
+    guard t.isFinite else { throw VolumeError.invalidArgument(operation: "threshold", "the threshold must be a finite number") }
     let n = prob.count
     let out = try analysisBuffer(n, UInt8.self, what: "threshold mask", zeroed: false)
     let o = out.pointer
@@ -203,7 +203,7 @@ public func threshold(_ prob: Volume, _ t: Double) throws -> Volume {
 /// Precision, recall, F, IoU and TP/FP/FN of `mask` against `labels` (non-zero voxels are
 /// positive in both; an f32 volume counts as positive where > 0.5).
 public func metrics(mask: Volume, labels: Volume) throws -> Metrics {
-    guard mask.shape == labels.shape else { throw AnalysisError.shapeMismatch(operation: "metrics", mask.shape, labels.shape) }
+    guard mask.shape == labels.shape else { throw VolumeError.shapeMismatch(operation: "metrics", mask.shape, labels.shape) }
     guard mask.count > 0 else { return Metrics(counts: Counts(tp: 0, fp: 0, fn: 0)) }
     let aBuf = try foregroundBytes(mask, what: "metrics mask"), bBuf = try foregroundBytes(labels, what: "metrics labels")
     defer { withExtendedLifetime((aBuf, bBuf)) {} }
@@ -212,7 +212,7 @@ public func metrics(mask: Volume, labels: Volume) throws -> Metrics {
     var per = [Int](repeating: 0, count: nz * 3)
     try per.withUnsafeMutableBufferPointer { pb in
         let pp = pb.baseAddress!
-        try analysisSlices(nz) { z in
+        try parallelSlices(nz) { z in
             var tp = 0, fp = 0, fn = 0
             for i in (z * ns)..<((z + 1) * ns) {
                 let x = a[i] != 0, y = b[i] != 0

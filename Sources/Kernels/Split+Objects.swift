@@ -37,9 +37,9 @@ private struct ObjectCrop {
     let ids: VoxelBuffer<UInt32>
 
     init(mask: Volume, objects: Volume, twoD: Bool) throws {
-        guard objects.shape == mask.shape else { throw AnalysisError.shapeMismatch(operation: "split", mask.shape, objects.shape) }
+        guard objects.shape == mask.shape else { throw VolumeError.shapeMismatch(operation: "split", mask.shape, objects.shape) }
         guard mask.count < Int(Int32.max) else {
-            throw AnalysisError.invalidArgument(operation: "split", "a crop of \(mask.shape) is too large (at most 2³¹ − 1 voxels)")
+            throw VolumeError.invalidArgument(operation: "split", "a crop of \(mask.shape) is too large (at most 2³¹ − 1 voxels)")
         }
         fg = try foregroundBytes(mask, what: "split mask")
         dist = try squaredDistance(fg.pointer, shape: mask.shape, spacing: mask.spacing, twoD: twoD)
@@ -82,9 +82,9 @@ public func splitObject(mask: Volume, contour: Volume?, objects: Volume, id: UIn
                         method: SplitMethod, sigma: Double, h: Double? = nil, coreLevel: Double = 0.999, twoD: Bool,
                         maxPrio: Float) throws -> ObjectSplit {
     let op = "split"
-    guard mask.shape == crop.shape else { throw AnalysisError.shapeMismatch(operation: op, crop.shape, mask.shape) }
+    guard mask.shape == crop.shape else { throw VolumeError.shapeMismatch(operation: op, crop.shape, mask.shape) }
     guard box.z.clamped(to: crop.z) == box.z, box.y.clamped(to: crop.y) == box.y, box.x.clamped(to: crop.x) == box.x, !box.isEmpty else {
-        throw AnalysisError.invalidArgument(operation: op, "object \(id)'s box \(box) is not inside its crop \(crop)")
+        throw VolumeError.invalidArgument(operation: op, "object \(id)'s box \(box) is not inside its crop \(crop)")
     }
     let hh = try splitDynamic(h, sigma: sigma, spacing: mask.spacing)
     let c = try ObjectCrop(mask: mask, objects: objects, twoD: twoD)

@@ -200,10 +200,10 @@ private func hMaximaSeeds(fg: UnsafePointer<UInt8>, f: UnsafePointer<Float>, lab
 public func split(_ mask: Volume, contour: Volume? = nil, method: SplitMethod = .contour, sigma: Double = 2,
                   h: Double? = nil, coreLevel: Double = 0.999, twoD: Bool = false) throws -> (labels: Volume, count: Int) {
     let op = "split"
-    if let c = contour, c.shape != mask.shape { throw AnalysisError.shapeMismatch(operation: op, mask.shape, c.shape) }
+    if let c = contour, c.shape != mask.shape { throw VolumeError.shapeMismatch(operation: op, mask.shape, c.shape) }
     let hh = try splitDynamic(h, sigma: sigma, spacing: mask.spacing)
     let shape = mask.shape, n = shape.count
-    guard n < Int(Int32.max) else { throw AnalysisError.invalidArgument(operation: op, "the volume is too large (at most 2³¹ − 1 voxels)") }
+    guard n < Int(Int32.max) else { throw VolumeError.invalidArgument(operation: op, "the volume is too large (at most 2³¹ − 1 voxels)") }
     if n == 0 { return (mask.with(storage: .u32(VoxelBuffer(zeroed: 0)), kind: .labels), 0) }
     let fgBuf = try foregroundBytes(mask, what: "split mask")
     defer { withExtendedLifetime(fgBuf) {} }
@@ -223,10 +223,10 @@ public func split(_ mask: Volume, contour: Volume? = nil, method: SplitMethod = 
 /// 2 × the in-plane spacing.
 func splitDynamic(_ h: Double?, sigma: Double, spacing sp: Spacing) throws -> Double {
     let op = "split"
-    guard sigma.isFinite, sigma >= 0 else { throw AnalysisError.invalidArgument(operation: op, "sigma must be ≥ 0") }
-    guard sp.x > 0, sp.y > 0, sp.z > 0 else { throw AnalysisError.invalidArgument(operation: op, "the voxel spacing must be positive") }
+    guard sigma.isFinite, sigma >= 0 else { throw VolumeError.invalidArgument(operation: op, "sigma must be ≥ 0") }
+    guard sp.x > 0, sp.y > 0, sp.z > 0 else { throw VolumeError.invalidArgument(operation: op, "the voxel spacing must be positive") }
     let hh = h ?? 2 * max(sp.x, sp.y)
-    guard hh.isFinite, hh >= 0 else { throw AnalysisError.invalidArgument(operation: op, "h must be ≥ 0") }
+    guard hh.isFinite, hh >= 0 else { throw VolumeError.invalidArgument(operation: op, "h must be ≥ 0") }
     return hh
 }
 
@@ -235,12 +235,12 @@ func splitDynamic(_ h: Double?, sigma: Double, spacing sp: Spacing) throws -> Do
 /// whole volume and for an object's crop (whose margin covers the blur's reach).
 func contourCores(_ fg: UnsafePointer<UInt8>, of mask: Volume, contour: Volume?, sigma: Double, coreLevel: Double) throws -> VoxelBuffer<UInt8> {
     let op = "split", shape = mask.shape, n = shape.count, plane = shape.sliceCount
-    if let c = contour, c.shape != shape { throw AnalysisError.shapeMismatch(operation: op, shape, c.shape) }
+    if let c = contour, c.shape != shape { throw VolumeError.shapeMismatch(operation: op, shape, c.shape) }
     let rough = try analysisBuffer(n, Float.self, what: "split rough mask", zeroed: false)
     let contourBytes = try contour.map { try foregroundBytes($0, what: "split contour") }
     defer { withExtendedLifetime(contourBytes) {} }
     let cp = contourBytes?.pointer
-    try analysisSlices(shape.z) { z in
+    try parallelSlices(shape.z) { z in
         for i in (z * plane)..<((z + 1) * plane) {
             var inside = fg[i] != 0
             if inside, let c = cp, c[i] != 0 { inside = false }
@@ -249,10 +249,10 @@ func contourCores(_ fg: UnsafePointer<UInt8>, of mask: Volume, contour: Volume?,
     }
     let blurred = try blur(mask.with(storage: .f32(rough), kind: .image), sigma: sigma, twoD: true)
     defer { withExtendedLifetime(blurred) {} }
-    guard let bp = blurred.f32?.pointer else { throw AnalysisError.unsupportedType(operation: op, blurred.type) }
+    guard let bp = blurred.f32?.pointer else { throw VolumeError.unsupportedType(operation: op, blurred.type) }
     let cores = try analysisBuffer(n, UInt8.self, what: "split cores", zeroed: false)
     let level = Float(coreLevel)
-    try analysisSlices(shape.z) { z in
+    try parallelSlices(shape.z) { z in
         for i in (z * plane)..<((z + 1) * plane) { cores.pointer[i] = fg[i] != 0 && bp[i] >= level ? 1 : 0 }
     }
     return cores

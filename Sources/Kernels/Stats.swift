@@ -85,7 +85,7 @@ public func stats(voxelCounts: [Double], border: [Bool], spacing sp: Spacing, to
 /// block's volume in µm³ and is nil without it.
 public func stats(_ table: Table, blockVolumeUm3: Double? = nil) throws -> ObjectStats {
     guard let v = table.numbers("volume_um3") else {
-        throw AnalysisError.invalidArgument(operation: "stats", "the table has no number column volume_um3 (make it with fit)")
+        throw VolumeError.invalidArgument(operation: "stats", "the table has no number column volume_um3 (make it with fit)")
     }
     let b = table.numbers("border").map { $0.map { $0 != 0 } } ?? [Bool](repeating: false, count: v.count)
     return summarise(v, b, block: blockVolumeUm3)

@@ -3,8 +3,9 @@
 #endif
 import Synchronization
 
-/// Errors of the volume and intensity kernels (voxel-wise operators, crop, stack, blur,
-/// contour, histogram, normalize, phantom). The description is the user-facing message.
+/// The one error type of every kernel (voxel-wise operators, crop, stack, blur, contour, histogram,
+/// normalize, phantom, fscore, metrics, components, distance, split, fit, stats, mesh, overlay).
+/// The description is the user-facing message; Runtime's `userError` maps it for the user.
 public enum VolumeError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Two volumes that must have the same shape do not.
     case shapeMismatch(operation: String, Shape, Shape)
@@ -32,13 +33,6 @@ public enum VolumeError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
-/// A number for messages: integers without ".0", others with up to 4 decimals.
-func shortNumber(_ d: Double) -> String {
-    if d.isFinite && d == d.rounded() && abs(d) < 1e15 { return String(Int(d)) }
-    if !d.isFinite { return String(d) }
-    let r = (d * 10000).rounded() / 10000
-    return String(r)
-}
 
 /// Element types a kernel loop can read generically (specialised per type by the optimiser).
 public protocol VoxelScalar: Sendable, Equatable {

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import _Platform
 import Glibc
 #endif
 import Runtime
@@ -171,22 +172,18 @@ public final class Interpreter: Host, @unchecked Sendable {
 
     // MARK: - calls
 
-    /// Binds and runs a registered command; errors that are not EmshError get the call's location.
+    /// Binds and runs a registered command; every error it throws goes through `userError`, at the call.
     func invoke(_ command: Command, _ items: [CallItem], _ l: SourceLocation) throws -> Value {
         let args = try command.bind(items, at: l)
         do {
             return try command.run(args, self)
-        } catch let e as EmshError {
-            throw e.located(l)
         } catch let e as CancelledError {
             noteCancel(l)
             throw e
         } catch let e as ExitRequest {
             throw e
         } catch {
-            // Kernel errors often name their operation already ("fscore: volumes differ ..."): once is enough.
-            let text = String(describing: error)
-            throw EmshError(.runtime, text.hasPrefix(command.name + ": ") ? text : "\(command.name): \(text)", at: l)
+            throw userError(error, in: command.name, at: args.location(for: error) ?? l)
         }
     }
 
@@ -301,17 +298,6 @@ public final class Interpreter: Host, @unchecked Sendable {
     }
 
     func readFile(_ path: String, at l: SourceLocation?) throws -> String {
-        guard let f = fopen(path, "rb") else {
-            throw EmshError(.io, "source: cannot open '\(path)': \(String(cString: strerror(errno)))", at: l)
-        }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n > 0 { bytes.append(contentsOf: buf[0..<n]) }
-            if n < buf.count { break }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        try withUserErrors(in: "source", at: l) { try readTextFile(path) }
     }
 }

@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 import Kernels
 
@@ -43,11 +44,11 @@ func article(_ type: String) -> String {
 extension Interpreter {
     /// Runs a kernel, turning its errors into located errors.
     func kernel(_ l: SourceLocation, _ body: () throws -> Value) throws -> Value {
-        do { return try body() } catch let e as EmshError { throw e.located(l) } catch let e as CancelledError {
+        do { return try body() } catch let e as CancelledError {
             noteCancel(l)
             throw e
         } catch {
-            throw EmshError(.value, String(describing: error), at: l)
+            throw userError(error, at: l)
         }
     }
 

@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 
 // The parser of the emsh language: source text → statements (AST.swift), without running anything.
@@ -31,8 +32,9 @@ import Runtime
 // `out.tif`, `10:20`, `../x`, `~/a`). A bare word that reads as a number (`3`, `-2.5`, `1e-3`) is a
 // number; `true`, `false`, `nil` are those values. `--name` (a letter or digit after `--`) marks an option.
 // An expression in an argument needs parentheses: `print ($x + 1)`; a lone operator word (`+`, `<`,
-// `==`...) in arguments is a syntax error saying so. Inside expressions (list elements, record values,
-// operands) a bare word is a string: `[a.png, b.png]`, `{mode: fast}`.
+// `==`...) in arguments is a syntax error saying so — except in `where`, whose arguments are a
+// condition that takes a comparison operator as a word (`fit $o | where volume_um3 > 0.1`).
+// Inside expressions (list elements, record values, operands) a bare word is a string: `[a.png, b.png]`.
 // Postfix `.field` and `[index]` must touch what they apply to (`$x.f`, `$x[0]`); `$x [0]` is two arguments.
 // In strings, `$name`, `$name.field` (the field only when the value has it, so "out/$name.csv" is text)
 // and `$( pipeline )` are interpolated; escapes are `\n \t \r \" \\ \$ \0`.
@@ -516,7 +518,7 @@ struct Parser {
                 continue
             }
             let before = i
-            args.append(.value(try parseArgAtom()))
+            args.append(.value(try parseArgAtom(operatorWords: Parser.conditionCommands.contains(fullName))))
             if i == before { throw error("unexpected \(describe(i))", at: i) }
             let n = peek()
             if n == 36 || n == 34 || n == 40 || n == 91 || (n == 123 && !braceStartsBlock) {
@@ -527,8 +529,11 @@ struct Parser {
         return .call(CallNode(name: fullName, nameLocation: nameLoc, args: args), piped: piped)
     }
 
-    /// One argument of a command call.
-    mutating func parseArgAtom() throws -> Expr {
+    /// Commands whose arguments are a condition (`where volume_um3 > 0.1`): a comparison operator there is a word.
+    static let conditionCommands: Set<String> = ["where"]
+
+    /// One argument of a command call; with `operatorWords`, `== != < <= > >=` are words (strings) too.
+    mutating func parseArgAtom(operatorWords: Bool = false) throws -> Expr {
         let c = peek()
         switch c {
         case 36, 34, 91, 40, 123: return try parsePostfix(try parsePrimary())
@@ -545,6 +550,7 @@ struct Parser {
         case "nil": return .literal(.null, l)
         case "+", "-", "==", "!=", "<", "<=", ">", ">=", "%", "=", "and", "or", "not", "&&":
             if w == "and" || w == "or" || w == "not" { return .literal(.string(w), l) }
+            if operatorWords, ["==", "!=", "<", "<=", ">", ">="].contains(w) { return .literal(.string(w), l) }
             throw error("operator '\(w)' in command arguments", at: start, length: i - start,
                         notes: ["an expression in arguments needs parentheses: ($x \(w) 1)"])
         default: break

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 
@@ -53,8 +54,8 @@ struct PatchSampler {
     let lo: Float, hi: Float
     /// Linear indices of foreground pixels (for `foreground`).
     let foregroundIndex: [Int32]
-    var rng: SeededRandom
-    var intensityRng: SeededRandom
+    var rng: SplitMix64
+    var intensityRng: SplitMix64
 
     init(data: [Float], truth: [Float], shape: Shape, frames: Int, patch p: Int, augmentation: Augmentation, seed: UInt64) {
         self.data = data; self.truth = truth; self.shape = shape; self.frames = frames; self.p = p
@@ -68,8 +69,8 @@ struct PatchSampler {
             for (i, t) in truth.enumerated() where t > 0.5 { fg.append(Int32(i)) }
         }
         foregroundIndex = fg
-        rng = SeededRandom(seed: seed ^ 0xA5A5_5A5A_0F0F_F0F0)
-        intensityRng = SeededRandom(seed: seed ^ 0x3C3C_C3C3_6969_9696)
+        rng = SplitMix64.training(seed: seed ^ 0xA5A5_5A5A_0F0F_F0F0)
+        intensityRng = SplitMix64.training(seed: seed ^ 0x3C3C_C3C3_6969_9696)
     }
 
     /// Fills input (batch, frames, p, p) and target (batch, 1, p, p).
@@ -84,7 +85,7 @@ struct PatchSampler {
     mutating func samplePatch(dst: UnsafeMutablePointer<Float>, label: UnsafeMutablePointer<Float>) {
         let h = shape.y, w = shape.x
         var z = 0, y0 = 0, x0 = 0
-        let useForeground = aug.foreground > 0 && !foregroundIndex.isEmpty && rng.unit() < Double(aug.foreground)
+        let useForeground = aug.foreground > 0 && !foregroundIndex.isEmpty && rng.uniform() < Double(aug.foreground)
         if useForeground {
             let i = Int(foregroundIndex[rng.below(foregroundIndex.count)])
             z = i / (h * w)
@@ -99,8 +100,8 @@ struct PatchSampler {
         let zFlip = aug.dihedral && frames > 1 && rng.below(2) == 1
         let slices = frameSlices(z: z, frames: frames, depth: shape.z, zFlip: zFlip)
         if aug.deform > 0 {
-            let angle = rng.unit() * 2 * Double.pi
-            let scale = Foundation.pow(1 + Double(aug.deform), 2 * rng.unit() - 1)
+            let angle = rng.uniform() * 2 * Double.pi
+            let scale = Foundation.pow(1 + Double(aug.deform), 2 * rng.uniform() - 1)
             let cy = Double(y0) + Double(p) / 2, cx = Double(x0) + Double(p) / 2
             let m = AffineMap(angle: angle, scale: scale, flip: tr & 1 != 0, centreY: cy, centreX: cx, p: p)
             data.withUnsafeBufferPointer { d in
@@ -124,9 +125,9 @@ struct PatchSampler {
         let n = frames * p * p
         if aug.intensity > 0 {
             let a = Double(aug.intensity)
-            let gamma = Float(Foundation.exp(a * (2 * intensityRng.unit() - 1)))
-            let contrast = Float(1 + a * (2 * intensityRng.unit() - 1))
-            let brightness = Float(a * (2 * intensityRng.unit() - 1))
+            let gamma = Float(Foundation.exp(a * (2 * intensityRng.uniform() - 1)))
+            let contrast = Float(1 + a * (2 * intensityRng.uniform() - 1))
+            let brightness = Float(a * (2 * intensityRng.uniform() - 1))
             let lo = lo, range = hi - lo, inv = 1 / (hi - lo)
             for i in 0..<n {
                 var u = min(max((x[i] - lo) * inv, 0), 1)
@@ -135,11 +136,11 @@ struct PatchSampler {
             }
         }
         if aug.blur > 0 && intensityRng.below(2) == 1 {
-            let sigma = Float(intensityRng.unit()) * aug.blur
+            let sigma = Float(intensityRng.uniform()) * aug.blur
             if sigma > 0.2 { for f in 0..<frames { gaussianBlur(x + f * p * p, p, sigma) } }
         }
         if aug.noise > 0 {
-            let s = Float(intensityRng.unit()) * aug.noise
+            let s = Float(intensityRng.uniform()) * aug.noise
             if s > 0 { for i in 0..<n { x[i] += s * Float(intensityRng.normal()) } }
         }
     }

@@ -54,10 +54,12 @@ func predict(_ predictors: [Predictor], volume: Volume, slices range: Range<Int>
     // a slice of a large volume (4096² and more) is then read once per band, not kept thrice.
     let maxTile = predictors.map { min(roundUp(tile, $0.net.arch.sizeMultiple), roundUp(max(h, w), $0.net.arch.sizeMultiple)) }.max() ?? tile
     let bandCapacity = min(maxTile, h) * w
-    try MemoryBudget.check((maxFrames * bandCapacity + 2 * hw) * 4, what: "infer slice buffers")
+    // One model accumulates straight into its output slice; an ensemble needs a slice apart.
+    let single = predictors.count == 1
+    try MemoryBudget.check((maxFrames * bandCapacity + (single ? 0 : hw) + w) * 4, what: "infer slice buffers")
     var planes = [Float](repeating: 0, count: maxFrames * bandCapacity)
-    var acc = [Float](repeating: 0, count: hw)
-    var wsum = [Float](repeating: 0, count: hw)
+    let ensembleAcc = single ? nil : VoxelBuffer<Float>(zeroed: hw)
+    let rowWeights = VoxelBuffer<Float>(zeroed: w)
     for pr in predictors {
         let t = min(roundUp(tile, pr.net.arch.sizeMultiple), roundUp(max(h, w), pr.net.arch.sizeMultiple))
         try MemoryBudget.check(pr.net.arch.activationBytes(batch: 1, size: t), what: "inference on tiles of \(t)²")
@@ -73,8 +75,9 @@ func predict(_ predictors: [Predictor], volume: Volume, slices range: Range<Int>
             let xs = tilePositions(length: w, tile: t, overlap: ov)
             let window = blendWindow(t, ov)
             let slices = frameSlices(z: z, frames: pr.frames, depth: shape.z)
-            acc.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            wsum.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            let o = out.pointer + (z - range.lowerBound) * hw
+            let a = ensembleAcc?.pointer ?? o
+            if !single { a.update(repeating: 0, count: hw) }
             input.reshape(1, pr.frames, t, t)
             // A tile lies inside the slice (the last one flush with the end) unless the slice is
             // smaller than a tile, when the band is the whole slice: the patches equal those cut
@@ -98,33 +101,52 @@ func predict(_ predictors: [Predictor], volume: Volume, slices range: Range<Int>
                         let logits = pr.net.infer(input)
                         try Cancellation.check()  // infer stops between blocks on Ctrl-C
                         let lp = UnsafePointer(logits.pointer)
-                        acc.withUnsafeMutableBufferPointer { ab in
-                            wsum.withUnsafeMutableBufferPointer { wb in
-                                let a = ab.baseAddress!, ws = wb.baseAddress!
-                                for yy in 0..<t {
-                                    for xx in 0..<t {
-                                        let (sa, sb) = dihedralSource(tr, yy, xx, t)
-                                        let gy = y0 + sa, gx = x0 + sb
-                                        if gy >= h || gx >= w { continue }
-                                        let wt = window[sa] * window[sb]
-                                        let p = 1 / (1 + expf(-lp[yy * t + xx]))
-                                        a[gy * w + gx] += wt * p
-                                        ws[gy * w + gx] += wt
-                                    }
-                                }
+                        for yy in 0..<t {
+                            for xx in 0..<t {
+                                let (sa, sb) = dihedralSource(tr, yy, xx, t)
+                                let gy = y0 + sa, gx = x0 + sb
+                                if gy >= h || gx >= w { continue }
+                                let p = 1 / (1 + expf(-lp[yy * t + xx]))
+                                a[gy * w + gx] += window[sa] * window[sb] * p
                             }
                         }
                     }
                 }
             }
-            let o = out.pointer + (z - range.lowerBound) * hw
-            for i in 0..<hw { o[i] += inv * (wsum[i] > 0 ? acc[i] / wsum[i] : 0) }
+            normalizeByWeights(a, into: o, h: h, w: w, ys: ys, xs: xs, t: t, tta: tta, window: window,
+                               scale: inv, ensemble: !single, row: rowWeights.pointer)
         }
         progress?.advance()
     }
     let o = out.pointer
     for i in 0..<outShape.count { o[i] = min(max(o[i], 0), 1) }
     return Volume(shape: outShape, spacing: volume.spacing, kind: .image, storage: .f32(out))
+}
+
+/// Divides the weighted sums of a slice by their weights: per pixel the sum of window(y)·window(x)
+/// over the tiles covering it, added in the order the tiles were (tile rows, tiles, transforms),
+/// so each equals the sum accumulated beside the probabilities, without a slice of weights.
+/// An ensemble member adds `scale` × its average into `o`; a single model writes it in place.
+func normalizeByWeights(_ a: UnsafeMutablePointer<Float>, into o: UnsafeMutablePointer<Float>, h: Int, w: Int, ys: [Int], xs: [Int],
+                        t: Int, tta: Int, window: [Float], scale: Float, ensemble: Bool, row: UnsafeMutablePointer<Float>) {
+    for gy in 0..<h {
+        row.update(repeating: 0, count: w)
+        for y0 in ys where y0 <= gy && gy < y0 + t {
+            let wy = window[gy - y0]
+            for x0 in xs {
+                for sb in 0..<min(t, w - x0) {
+                    let wt = wy * window[sb]
+                    for _ in 0..<tta { row[x0 + sb] += wt }
+                }
+            }
+        }
+        let ar = a + gy * w, orow = o + gy * w
+        if ensemble {
+            for x in 0..<w { orow[x] += scale * (row[x] > 0 ? ar[x] / row[x] : 0) }
+        } else {
+            for x in 0..<w { orow[x] = 0 + scale * (row[x] > 0 ? ar[x] / row[x] : 0) }
+        }
+    }
 }
 
 func roundUp(_ v: Int, _ m: Int) -> Int { (v + m - 1) / m * m }

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 
 /// Sigmoid + binary cross-entropy (positives weighted by `positiveWeight`) + `diceWeight` × (1 − soft Dice),
@@ -70,24 +71,8 @@ struct AdamW {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for initialisation, patches and augmentation.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, n).
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
-    /// Standard normal (Box–Muller).
-    mutating func normal() -> Double {
-        let u1 = max(unit(), 1e-300), u2 = unit()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
-    }
+extension SplitMix64 {
+    /// Training's generator (initialisation, patches, augmentation): the seed is offset by one
+    /// step so that models trained since the first release keep their exact weights.
+    static func training(seed: UInt64) -> SplitMix64 { SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15) }
 }

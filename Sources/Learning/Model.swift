@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 
 /// Errors of the learning module; the description is the user-facing message.
@@ -115,7 +116,7 @@ public struct Model: Sendable {
         let a = architecture
         let widths = (0..<a.depth).map { String(a.channels($0)) }.joined(separator: "/")
         var s = "model unet depth \(a.depth) · widths \(widths) · \(a.frames) frame\(a.frames == 1 ? "" : "s")"
-        s += " · \(formatCount(parameterCount)) parameters"
+        s += " · \(formatCount(Double(parameterCount))) parameters"
         s += " · \(record.epochs) epoch\(record.epochs == 1 ? "" : "s"), \(record.steps) step\(record.steps == 1 ? "" : "s")"
         if let l = record.lastLoss { s += " · last loss \(fixed(l, 4))" }
         if let best = record.validationF.max() { s += " · best validation F \(fixed(best, 3))" }
@@ -126,10 +127,3 @@ public struct Model: Sendable {
     public var curve: (loss: [Double], validationF: [Double]) { (record.epochLoss, record.validationF) }
 }
 
-func fixed(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
-
-func formatCount(_ n: Int) -> String {
-    if n >= 1_000_000 { return fixed(Double(n) / 1e6, 2) + "M" }
-    if n >= 10_000 { return fixed(Double(n) / 1e3, 1) + "k" }
-    return String(n)
-}

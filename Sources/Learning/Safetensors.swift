@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 
 extension Model {
@@ -6,15 +7,15 @@ extension Model {
     /// record and emsh version, each a JSON string), then the raw little-endian float32 data.
     public func encode() -> [UInt8] {
         var header = "{\"__metadata__\":{"
-        header += "\"architecture\":" + jsonString(architectureJSON) + ","
-        header += "\"emsh_version\":" + jsonString(Model.formatVersion) + ","
+        header += "\"architecture\":" + quoted(architectureJSON, .json) + ","
+        header += "\"emsh_version\":" + quoted(Model.formatVersion, .json) + ","
         header += "\"format\":\"pt\","
-        header += "\"normalization\":" + jsonString(normalizationJSON) + ","
-        header += "\"training\":" + jsonString(trainingJSON) + "}"
+        header += "\"normalization\":" + quoted(normalizationJSON, .json) + ","
+        header += "\"training\":" + quoted(trainingJSON, .json) + "}"
         var offset = 0
         for t in tensors {
             let bytes = t.values.count * 4
-            header += "," + jsonString(t.name) + ":{\"dtype\":\"F32\",\"shape\":["
+            header += "," + quoted(t.name, .json) + ":{\"dtype\":\"F32\",\"shape\":["
             header += t.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(offset + bytes)]}"
             offset += bytes
         }
@@ -192,18 +193,3 @@ private func jsonDouble(_ v: Any) -> Double? {
 
 func jsonNumber(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
 
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 
@@ -116,7 +117,7 @@ final class UNet: @unchecked Sendable {
 
     /// He-normal weights, zero biases, unit norm scales.
     func initialise(seed: UInt64) {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64.training(seed: seed)
         for p in params {
             if p.name.hasSuffix(".weight") && p.shape.count == 4 {
                 let fanIn = p.name.hasPrefix("up") ? p.shape[0] : p.shape[1] * p.shape[2] * p.shape[3]

@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 /// One evaluated item of a command call, in source order: a value, or `--name`.
@@ -141,39 +142,4 @@ public struct Arguments: Sendable {
 
     /// The source location of an argument, if it was given.
     public func location(of name: String) -> SourceLocation? { locations[name] }
-}
-
-/// Numbers print without a trailing `.0` when integral.
-public func formatNumber(_ n: Double) -> String {
-    if n.isNaN { return "nan" }
-    if n.isInfinite { return n > 0 ? "inf" : "-inf" }
-    if n == n.rounded(), abs(n) < 1e15 { return String(Int(n)) }
-    var s = String(n)
-    if s.contains("e") { return s }
-    // Trim binary noise: 0.1 + 0.2 prints as 0.3 at 12 significant digits.
-    let short = String(format12(n))
-    if Double(short) == n || abs((Double(short) ?? n) - n) < abs(n) * 1e-12 { s = short }
-    return s
-}
-
-private func format12(_ n: Double) -> String {
-    var digits = 12
-    let mag = abs(n) >= 1 ? Int(log10Floor(abs(n))) + 1 : 0
-    digits = max(1, 12 - mag)
-    var s = ""
-    let scaled = (n * pow10(digits)).rounded() / pow10(digits)
-    s = String(scaled)
-    return s
-}
-
-private func pow10(_ k: Int) -> Double {
-    var r = 1.0
-    for _ in 0..<k { r *= 10 }
-    return r
-}
-
-private func log10Floor(_ x: Double) -> Double {
-    var k = 0.0, v = x
-    while v >= 10 { v /= 10; k += 1 }
-    return k
 }

@@ -1,12 +1,15 @@
+import _Platform
 import Kernels
 
 extension Command {
     /// Binds evaluated call items to the declared parameters: options by name (flags take no value),
     /// positionals in order, defaults filled, every value coerced to its declared type.
+    /// `nil` given to an option or to an optional positional means "not given": its default applies,
+    /// so a script can pass an optional setting through (`load $p --spacing $s` with `s = nil`).
     public func bind(_ items: [CallItem], at location: SourceLocation?) throws -> Arguments {
         var values: [String: Value] = [:]
         var locations: [String: SourceLocation] = [:]
-        var given = Set<String>()
+        var given = Set<String>(), seen = Set<String>()
         var positional: [(Value, SourceLocation?)] = []
 
         var i = 0
@@ -21,11 +24,12 @@ extension Command {
                     let known = options.isEmpty ? "it takes no options" : "options: " + options.map { "--" + $0.name }.joined(separator: " ")
                     throw EmshError(.name, "\(self.name): unknown option --\(name)" + (notes.isEmpty ? " (\(known))" : ""), at: loc, notes: notes)
                 }
-                if given.contains(name) { throw EmshError(.argument, "\(self.name): option --\(name) given twice", at: loc) }
-                given.insert(name)
-                if let loc { locations[name] = loc }
+                if !seen.insert(name).inserted { throw EmshError(.argument, "\(self.name): option --\(name) given twice", at: loc) }
                 if opt.type.isFlag {
-                    // `--flag true|false` is accepted too.
+                    // `--flag true|false` is accepted too, and `--flag nil` is the flag not given.
+                    if i + 1 < items.count, case .value(.null, _) = items[i + 1] { i += 2; continue }
+                    given.insert(name)
+                    if let loc { locations[name] = loc }
                     if i + 1 < items.count, case .value(.bool(let b), _) = items[i + 1] {
                         values[name] = .bool(b); i += 1
                     } else {
@@ -35,9 +39,12 @@ extension Command {
                     guard i + 1 < items.count, case .value(let v, let vloc) = items[i + 1] else {
                         throw EmshError(.argument, "\(self.name): option --\(name) needs a value (\(opt.type))", at: loc)
                     }
-                    if let vloc { locations[name] = vloc }
+                    i += 2
+                    if case .null = v { continue }  // nil: the default
+                    given.insert(name)
+                    locations[name] = vloc ?? loc
                     values[name] = try coerce(v, to: opt.type, parameter: name, at: vloc ?? loc)
-                    i += 1
+                    continue
                 }
             }
             i += 1
@@ -58,7 +65,10 @@ extension Command {
                 p = positional.count
                 continue
             }
-            if p < positional.count {
+            if p < positional.count, case .null = positional[p].0, !param.required {
+                p += 1  // nil for an optional positional: its default, below
+                if let d = param.defaultValue { values[param.name] = d }
+            } else if p < positional.count {
                 let (v, loc) = positional[p]
                 if let loc { locations[param.name] = loc }
                 values[param.name] = try coerce(v, to: param.type, parameter: param.name, at: loc)
@@ -77,7 +87,9 @@ extension Command {
         for opt in options where values[opt.name] == nil {
             if let d = opt.defaultValue { values[opt.name] = d }
         }
-        return Arguments(command: self, location: location, values: values, locations: locations, given: given)
+        let args = Arguments(command: self, location: location, values: values, locations: locations, given: given)
+        try checkBounds(args)
+        return args
     }
 
     /// Coerces one value to a parameter type or throws naming the command, the parameter and the type.

@@ -1,3 +1,5 @@
+import _Platform
+
 /// The type a command parameter accepts. Coercion happens once, in `Command.bind`, so every
 /// command fails the same way: naming the command, the parameter and the expected type.
 public indirect enum ParamType: Sendable, CustomStringConvertible {
@@ -85,23 +87,28 @@ public struct Parameter: Sendable {
     public let variadic: Bool
     /// Options: the value when not given (nil = absent).
     public let defaultValue: Value?
+    /// Numbers and integers: the values allowed, checked when a call binds (nil: any finite or not).
+    public let bounds: Bounds?
 
-    public init(name: String, type: ParamType, help: String, required: Bool, variadic: Bool, defaultValue: Value?) {
+    public init(name: String, type: ParamType, help: String, required: Bool, variadic: Bool, defaultValue: Value?,
+                bounds: Bounds? = nil) {
         self.name = name; self.type = type; self.help = help
-        self.required = required; self.variadic = variadic; self.defaultValue = defaultValue
+        self.required = required; self.variadic = variadic; self.defaultValue = defaultValue; self.bounds = bounds
     }
 
-    public static func positional(_ name: String, _ type: ParamType, _ help: String) -> Parameter {
-        Parameter(name: name, type: type, help: help, required: true, variadic: false, defaultValue: nil)
+    public static func positional(_ name: String, _ type: ParamType, _ help: String, in bounds: Bounds? = nil) -> Parameter {
+        Parameter(name: name, type: type, help: help, required: true, variadic: false, defaultValue: nil, bounds: bounds)
     }
-    public static func optional(_ name: String, _ type: ParamType, _ help: String, default value: Value? = nil) -> Parameter {
-        Parameter(name: name, type: type, help: help, required: false, variadic: false, defaultValue: value)
+    public static func optional(_ name: String, _ type: ParamType, _ help: String, default value: Value? = nil,
+                                in bounds: Bounds? = nil) -> Parameter {
+        Parameter(name: name, type: type, help: help, required: false, variadic: false, defaultValue: value, bounds: bounds)
     }
     public static func variadic(_ name: String, _ type: ParamType, _ help: String, required: Bool = false) -> Parameter {
         Parameter(name: name, type: type, help: help, required: required, variadic: true, defaultValue: nil)
     }
-    public static func option(_ name: String, _ type: ParamType, _ help: String, default value: Value? = nil) -> Parameter {
-        Parameter(name: name, type: type, help: help, required: false, variadic: false, defaultValue: value)
+    public static func option(_ name: String, _ type: ParamType, _ help: String, default value: Value? = nil,
+                              in bounds: Bounds? = nil) -> Parameter {
+        Parameter(name: name, type: type, help: help, required: false, variadic: false, defaultValue: value, bounds: bounds)
     }
     public static func flag(_ name: String, _ help: String) -> Parameter {
         Parameter(name: name, type: .flag, help: help, required: false, variadic: false, defaultValue: .bool(false))
@@ -159,4 +166,66 @@ public struct Command: Sendable {
 
 extension ParamType {
     public var isFlag: Bool { if case .flag = self { return true } else { return false } }
+}
+
+/// The values a number or integer parameter allows, declared with it (`.option("sigma", .number, "…",
+/// default: .number(1), in: .above(0))`): checked when a call binds, shown in help and the README
+/// reference, and `Registry.validate()` checks that the default lies inside. Never NaN or infinite.
+public struct Bounds: Sendable, Equatable, CustomStringConvertible {
+    public var lower: Double?
+    public var lowerOpen = false
+    public var upper: Double?
+    public var upperOpen = false
+
+    /// Any finite number.
+    public static let finite = Bounds(lower: nil, upper: nil)
+    /// x ≥ a.
+    public static func atLeast(_ a: Double) -> Bounds { Bounds(lower: a, upper: nil) }
+    /// x > a.
+    public static func above(_ a: Double) -> Bounds { Bounds(lower: a, lowerOpen: true, upper: nil) }
+    /// a ≤ x ≤ b.
+    public static func between(_ a: Double, _ b: Double) -> Bounds { Bounds(lower: a, upper: b) }
+    /// a < x ≤ b.
+    public static func above(_ a: Double, atMost b: Double) -> Bounds { Bounds(lower: a, lowerOpen: true, upper: b) }
+
+    public func contains(_ x: Double) -> Bool {
+        guard x.isFinite else { return false }
+        if let lower, lowerOpen ? x <= lower : x < lower { return false }
+        if let upper, upperOpen ? x >= upper : x > upper { return false }
+        return true
+    }
+
+    /// "at least 0", "above 0", "between 0 and 0.5", "above 0 and at most 10", "a finite number".
+    public var description: String {
+        let lo = lower.map { (lowerOpen ? "above " : "at least ") + formatNumber($0) }
+        let hi = upper.map { (upperOpen ? "below " : "at most ") + formatNumber($0) }
+        switch (lo, hi) {
+        case (nil, nil): return "a finite number"
+        case (let l?, nil): return l
+        case (nil, let h?): return h
+        case (let l?, let h?):
+            if !lowerOpen && !upperOpen, let lower, let upper { return "between \(formatNumber(lower)) and \(formatNumber(upper))" }
+            return l + " and " + h
+        }
+    }
+}
+
+extension Command {
+    /// Checks every bound number against its parameter's declared `Bounds`; the error names the
+    /// argument and what it allows: `blur: --sigma must be above 0, got -1`.
+    func checkBounds(_ args: Arguments) throws {
+        for (p, isOption) in positionals.map({ ($0, false) }) + options.map({ ($0, true) }) {
+            guard let bounds = p.bounds else { continue }
+            let given: [Value]
+            switch args.values[p.name] {
+            case .list(let l)? where p.variadic: given = l
+            case let v?: given = [v]
+            case nil: given = []
+            }
+            for case .number(let x) in given where !bounds.contains(x) {
+                let shown = isOption ? "--\(p.name)" : p.name.uppercased()
+                throw args.error(p.name, "\(shown) must be \(bounds), got \(formatNumber(x))")
+            }
+        }
+    }
 }

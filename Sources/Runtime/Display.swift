@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 extension Value {
@@ -23,7 +24,7 @@ extension Value {
         case .null: return "nil"
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return formatNumber(n)
-        case .string(let s): return quoteString(s)
+        case .string(let s): return quoted(s, .emsh)
         case .list(let l): return "[" + l.map(\.literal).joined(separator: ", ") + "]"
         case .record(let r): return "{" + r.pairs.map { "\($0.key): \($0.value.literal)" }.joined(separator: ", ") + "}"
         case .volume(let v): return VolumeSummary.line(v)
@@ -34,21 +35,6 @@ extension Value {
     }
 }
 
-/// A string literal in emsh syntax.
-public func quoteString(_ s: String) -> String {
-    var out = "\""
-    for ch in s {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "$": out += "\\$"
-        default: out.append(ch)
-        }
-    }
-    return out + "\""
-}
 
 /// Eight-level block sparkline of counts.
 public func sparkline(_ counts: [UInt64], width: Int = 32) -> String {
@@ -161,16 +147,3 @@ public enum VolumeSummary {
     }
 }
 
-/// `x` with exactly `digits` decimals.
-public func fixed(_ x: Double, _ digits: Int) -> String {
-    // Infinities and numbers too large for the integer arithmetic below print as numbers do.
-    if !x.isFinite || abs(x) >= 1e15 { return formatNumber(x) }
-    var m = 1.0
-    for _ in 0..<digits { m *= 10 }
-    let r = (abs(x) * m).rounded()
-    let intPart = Int(r / m)
-    var frac = String(Int(r.truncatingRemainder(dividingBy: m)))
-    while frac.count < digits { frac = "0" + frac }
-    let sign = x < 0 && r != 0 ? "-" : ""
-    return digits == 0 ? "\(sign)\(intPart)" : "\(sign)\(intPart).\(frac)"
-}

@@ -1,3 +1,6 @@
+import _Platform
+import Kernels
+
 /// A place in a source text: file name (`<repl:N>` for the N-th REPL input, `<-c>` or a path), 1-based line and column.
 public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
     public var file: String
@@ -55,6 +58,39 @@ public struct EmshError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// The one mapping of the lower floors' errors into the error the user sees: a kernel's
+/// `VolumeError` (kind `value`), a file's `IOError` (kind `io`), the memory budget's
+/// `MemoryLimitError` (kind `value`); anything else keeps its text (kind `runtime`).
+/// `operation` (a command's name, or an operator) leads the message once; a kernel error is told
+/// in the caller's name (`fscore: …`, `+: …`), so the same problem reads the same from every call.
+public func userError(_ error: any Error, in operation: String? = nil, at location: SourceLocation? = nil) -> EmshError {
+    func named(_ text: String) -> String {
+        guard let operation, !text.hasPrefix(operation + ": ") else { return text }
+        return "\(operation): \(text)"
+    }
+    switch error {
+    case let e as EmshError: return e.located(location)
+    case let e as VolumeError: return EmshError(.value, "\(operation ?? e.operation): \(e.message)", at: location)
+    case let e as IOError: return EmshError(.io, named(e.description), at: location)
+    case let e as MemoryLimitError: return EmshError(.value, named(e.description), at: location)
+    default: return EmshError(.runtime, named(String(describing: error)), at: location)
+    }
+}
+
+/// Runs `body`, mapping its errors through `userError`; cancellation and `exit` pass unchanged.
+public func withUserErrors<T>(in operation: String? = nil, at location: SourceLocation? = nil,
+                              _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as CancelledError {
+        throw e
+    } catch let e as ExitRequest {
+        throw e
+    } catch {
+        throw userError(error, in: operation, at: location)
+    }
+}
+
 /// Thrown by `exit`: ends a script or the REPL with a status code.
 public struct ExitRequest: Error, Sendable {
     public let code: Int32
@@ -88,4 +124,16 @@ public func closest(to name: String, in candidates: [String]) -> String? {
     let limit = max(1, min(3, name.count / 3 + 1))
     if d <= limit || c.hasPrefix(name) { return c }
     return nil
+}
+
+extension Arguments {
+    /// Where an error from the call is best shown: a file error at the argument that named the
+    /// file (`load missing/*.png` points at the pattern), anything else at the call.
+    public func location(for error: any Error) -> SourceLocation? {
+        if let e = error as? IOError, !e.path.isEmpty,
+           let name = values.first(where: { if case .string(e.path) = $0.value { true } else { false } })?.key {
+            return locations[name] ?? location
+        }
+        return location
+    }
 }

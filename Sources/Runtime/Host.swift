@@ -9,6 +9,9 @@ public protocol Host: AnyObject {
     func variables() -> [(name: String, value: Value)]
     /// The user-defined functions: name and parameter names.
     func functions() -> [(name: String, parameters: [String])]
+    /// Calls a user function (`def`) or a command by name with positional arguments, as `NAME ARG...` would;
+    /// errors are reported at `location` (the argument that named the function), with a note on the call.
+    func call(function name: String, arguments: [Value], at location: SourceLocation?) throws -> Value
     /// Runs a file in the current scope (`source`); stdlib files are found by name.
     func source(path: String, at location: SourceLocation?) throws -> Value
     /// The recorded session, when running in the REPL or a replay.

@@ -1,3 +1,4 @@
+import _Platform
 /// The commands known to an interpreter, by name. The list itself lives in the Commands module.
 public struct Registry: Sendable {
     public let commands: [Command]
@@ -40,6 +41,16 @@ public struct Registry: Sendable {
             }
             for p in c.positionals + c.options where p.help.isEmpty {
                 problems.append("\(c.name): parameter \(p.name) has no help")
+            }
+            for p in c.positionals + c.options {
+                guard let b = p.bounds else { continue }
+                switch p.type {
+                case .number, .int: break
+                default: problems.append("\(c.name): parameter \(p.name) has bounds but is no number")
+                }
+                if case .number(let d)? = p.defaultValue, !b.contains(d) {
+                    problems.append("\(c.name): the default of \(p.name), \(formatNumber(d)), is not \(b)")
+                }
             }
         }
         return problems

@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 /// A table as aligned text, like a data frame: a header line, the column names, the first `rows`
@@ -38,15 +39,6 @@ func tableNumber(_ x: Double) -> String {
     return fixed(x, 4)
 }
 
-/// `x` as d.ddde±N with `digits` significant digits (finite, non-zero x).
-func scientific(_ x: Double, digits: Int) -> String {
-    var m = abs(x), e = 0
-    while m >= 10 { m /= 10; e += 1 }
-    while m < 1 { m *= 10; e -= 1 }
-    var text = fixed(m, digits - 1)
-    if text.hasPrefix("10") { text = fixed(1, digits - 1); e += 1 }  // 9.9996 rounded up
-    return (x < 0 ? "-" : "") + text + "e" + (e < 0 ? "-" : "+") + String(abs(e))
-}
 
 extension String {
     public func padded(to n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }

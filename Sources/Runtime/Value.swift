@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 /// A value of the emsh language.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Blocks
 import Runtime
 import Kernels
@@ -155,7 +156,7 @@ public enum CLI {
             return REPL().run()
         case .stdinScript:
             let text: String
-            do { text = try Env.readText("/dev/stdin") } catch {
+            do { text = try withUserErrors { try readTextFile("/dev/stdin") } } catch {
                 Output.err("emsh: \(error)\n")
                 return 2
             }
@@ -172,7 +173,7 @@ public enum CLI {
                 return 2
             }
             let text: String
-            do { text = try Env.readText(path) } catch {
+            do { text = try withUserErrors { try readTextFile(path) } } catch {
                 Output.err("emsh: \(error)\n")
                 return 2
             }

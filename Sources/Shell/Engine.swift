@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 import Language
 import Commands
@@ -32,7 +33,7 @@ final class Engine {
             return
         }
         do {
-            let text = try Env.readText(path)
+            let text = try withUserErrors { try readTextFile(path) }
             _ = try interpreter.run(text, file: path)
         } catch {
             Output.err("warning: the prelude did not load:\n" + interpreter.render(error))

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Runtime
 
 /// The shell's view of the process environment and file system (plain libc: start-up must stay cheap).
@@ -58,7 +59,6 @@ enum Env {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static var errnoText: String { String(cString: strerror(errno)) }
 
     /// `mkdir -p`.
     static func makeDirectories(_ path: String) throws {
@@ -66,61 +66,7 @@ enum Env {
         let up = parent(path)
         if up != path && !up.isEmpty && up != "." { try makeDirectories(up) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw EmshError(.io, "cannot create folder \(path): \(errnoText)")
-        }
-    }
-
-    /// The whole file as UTF-8 text (invalid bytes are repaired).
-    static func readText(_ path: String) throws -> String {
-        String(decoding: try readBytes(path), as: UTF8.self)
-    }
-
-    /// The whole file's bytes.
-    static func readBytes(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw EmshError(.io, "cannot read \(path): \(errnoText)") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw EmshError(.io, "cannot read \(path): \(errnoText)")
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return bytes
-    }
-
-    /// Writes `text` to a temporary file next to `path`, syncs it and renames it over `path`.
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let tmp = parent(path) + "/.\(path.split(separator: "/").last.map(String.init) ?? "file").tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw EmshError(.io, "cannot write \(path): \(errnoText)") }
-        var ok = writeAll(fd, text)
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            let msg = errnoText
-            unlink(tmp)
-            throw EmshError(.io, "cannot write \(path): \(msg)")
-        }
-    }
-
-    @discardableResult
-    static func writeAll(_ fd: Int32, _ text: String) -> Bool {
-        var copy = text
-        return copy.withUTF8 { buf in
-            guard let base = buf.baseAddress else { return true }
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, base + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
+            throw EmshError(.io, "cannot create folder \(path): \(errnoMessage())")
         }
     }
 

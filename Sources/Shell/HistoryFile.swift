@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Runtime
 
 /// The persistent REPL history, `$EMSH_HOME/history`: one entry per line, newlines inside an
@@ -24,7 +25,7 @@ final class HistoryFile {
         }
         if Env.isFile(path) {
             do {
-                let raw = try Env.readBytes(path)
+                let raw = try withUserErrors { try readWholeFile(path) }
                 if let text = HistoryFile.validText(raw) {
                     entries = HistoryFile.decode(text)
                 } else {
@@ -37,34 +38,25 @@ final class HistoryFile {
             }
             if entries.count > 2 * HistoryFile.keep {
                 entries = Array(entries.suffix(HistoryFile.keep))
-                try? Env.writeAtomically(entries.map { HistoryFile.encode($0) + "\n" }.joined(), to: path)
+                try? AtomicFile.write(text: entries.map { HistoryFile.encode($0) + "\n" }.joined(), to: path)
             }
         }
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        if fd < 0 { warn("cannot write the history file \(path): \(Env.errnoText) (history will not be saved)") }
+        if fd < 0 { warn("cannot write the history file \(path): \(errnoMessage()) (history will not be saved)") }
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
     func append(_ entry: String) {
         entries.append(entry)
-        if fd >= 0 && !Env.writeAll(fd, HistoryFile.encode(entry) + "\n") {
+        if fd >= 0 && !writeFully(fd, HistoryFile.encode(entry) + "\n") {
             close(fd)
             fd = -1
         }
     }
 
     static func encode(_ entry: String) -> String {
-        var out = ""
-        for c in entry {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.append(c)
-            }
-        }
-        return out
+        escaped(entry, ["\\": "\\\\", "\n": "\\n", "\r": "\\r"])
     }
 
     static func decode(_ text: String) -> [String] {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Runtime
 
 /// The journal of one REPL session: `$EMSH_HOME/sessions/<timestamp>.ems`, a script whose every
@@ -26,7 +27,7 @@ final class Journal {
                 break
             }
             guard errno == EEXIST, attempt < 100 else {
-                throw EmshError(.io, "cannot create the session journal \(name): \(Env.errnoText)")
+                throw EmshError(.io, "cannot create the session journal \(name): \(errnoMessage())")
             }
             attempt += 1
         }
@@ -59,9 +60,9 @@ final class Journal {
 
     private func append(_ s: String) {
         guard !broken else { return }
-        if !Env.writeAll(fd, s) || fsync(fd) != 0 {
+        if !writeFully(fd, s) || fsync(fd) != 0 {
             broken = true
-            warn("cannot write the session journal \(path): \(Env.errnoText) (journaling stopped)")
+            warn("cannot write the session journal \(path): \(errnoMessage()) (journaling stopped)")
         }
     }
 
@@ -75,24 +76,8 @@ final class Journal {
             guard line.hasPrefix("# => ") else { continue }
             let parts = line.dropFirst(5).split(separator: " ", maxSplits: 1)
             guard let d = parts.first, d.count == 16, d.allSatisfy(\.isHexDigit) else { continue }
-            out.append((lineNo, String(d), parts.count > 1 ? String(parts[1]).trimmingSpaces : ""))
+            out.append((lineNo, String(d), parts.count > 1 ? String(parts[1]).trimmed : ""))
         }
         return out
-    }
-}
-
-/// The current folder, for the journal header.
-func currentDirectory() -> String? {
-    var buf = [CChar](repeating: 0, count: 4096)
-    guard getcwd(&buf, buf.count) != nil else { return nil }
-    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-extension StringProtocol {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\r" || f == "\n" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" || l == "\n" { s.removeLast() }
-        return String(s)
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Kernels
 import Synchronization
 
@@ -72,7 +73,7 @@ public final class ProgressBar: ProgressRenderer {
 
     private func emit(_ s: String) {
         if fd == 2 { fflush(stdout) }
-        Env.writeAll(fd, s)
+        writeFully(fd, s)
     }
 
     private func columns() -> Int {

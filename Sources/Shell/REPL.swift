@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import _Platform
 import Runtime
 import Language
 import Kernels
@@ -56,7 +57,7 @@ final class REPL {
             if Interpreter.needsMoreInput(pending) { continue }
             let input = pending
             pending = ""
-            if input.trimmingSpaces.isEmpty { continue }
+            if input.trimmed.isEmpty { continue }
             if history.entries.last != input {
                 LineEditor.addHistory(input)
                 history.append(input)

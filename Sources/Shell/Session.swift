@@ -1,3 +1,4 @@
+import _Platform
 import Runtime
 import Language
 
@@ -33,13 +34,13 @@ final class ShellSession: SessionHost {
     func saveHistory(to path: String) throws {
         var text = "# emsh session saved \(Env.localTime("%Y-%m-%d %H:%M:%S")) · \(entries.count) statements\n"
         for e in entries { text += e + "\n" }
-        try Env.writeAtomically(text, to: expandTilde(path))
+        try withUserErrors { try AtomicFile.write(text: text, to: expandTilde(path)) }
     }
 
     func replay(path: String, verify: Bool) throws -> Value {
         guard let interpreter else { throw EmshError(.runtime, "replay: no interpreter") }
         guard replayDepth < 16 else { throw EmshError(.runtime, "replay: replays nested more than 16 deep") }
-        let text = try Env.readText(expandTilde(path))
+        let text = try withUserErrors { try readTextFile(expandTilde(path)) }
         let program = try interpreter.parse(text, file: path)
         let recorded = Journal.recordedResults(in: text)
         if verify && recorded.isEmpty && !program.statements.isEmpty {

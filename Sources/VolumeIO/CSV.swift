@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import _Platform
 import Kernels
 
 /// CSV files (RFC 4180) for tables: a header row of column names, then one row per record.
@@ -14,7 +15,7 @@ import Kernels
 /// and line. Writing quotes a field only when it needs it; integral numbers print without `.0`.
 public enum CSV {
     public static func read(path: String) throws -> Table {
-        try parse(try readWholeFile(path), name: path)
+        try parse(try readBudgetedFile(path), name: path)
     }
 
     /// Parses CSV text; `name` is the file named in errors.
@@ -170,7 +171,7 @@ public enum CSV {
                 if !first { out += "," }
                 first = false
                 switch col {
-                case .number(let v): out += formatCSVNumber(v[r])
+                case .number(let v): out += exactNumber(v[r])
                 case .string(let v): out += quote(v[r])
                 }
             }
@@ -195,31 +196,8 @@ public enum CSV {
     }
 }
 
-/// Shortest form that reads back to the same Double; integral values without ".0".
-func formatCSVNumber(_ v: Double) -> String {
-    if v.isNaN { return "nan" }
-    if v.isInfinite { return v < 0 ? "-inf" : "inf" }
-    if v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
-    return "\(v)"
-}
 
 /// Writes text to `path` atomically (temporary file, fsync, rename). Public for other writers (SVG).
 public func writeText(_ text: String, to path: String) throws {
-    try AtomicFile.write(to: path) { tmp in
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 { throw IOError(path, "cannot create file: \(errnoMessage())") }
-        defer { close(fd) }
-        var s = text
-        try s.withUTF8 { buf in
-            var done = 0
-            while done < buf.count {
-                let r = Glibc.write(fd, buf.baseAddress.map { UnsafeRawPointer($0) + done }, buf.count - done)
-                if r < 0 {
-                    if errno == EINTR { continue }
-                    throw IOError(path, "cannot write: \(errnoMessage())")
-                }
-                done += r
-            }
-        }
-    }
+    try AtomicFile.write(text: text, to: path)
 }

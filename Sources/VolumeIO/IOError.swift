@@ -1,19 +1,5 @@
+import _Platform
 import Kernels
-
-/// The one error type of the I/O layer: a message about one file (or pattern).
-/// `description` is the user-facing text, `"PATH: message"`.
-public struct IOError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// The file, folder or pattern the error is about (empty when there is none).
-    public let path: String
-    public let message: String
-
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
-}
 
 /// Runs `MemoryBudget.check` and turns its error into an `IOError` naming `path`.
 func checkMemory(_ bytes: Int?, what: String, path: String) throws {

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import _Platform
 import Kernels
 
 /// Binary STL and PLY writers for object surfaces (`mesh LABELS PATH`), written atomically.
@@ -42,7 +43,7 @@ public enum MeshFile {
             for k in [a, b, c] { out.f32(v[k]); out.f32(v[k + 1]); out.f32(v[k + 2]) }
             out.u16(UInt16(mesh.objectIds[t] & 0x7FFF))
         }
-        try meshWriteBytes(out.bytes, to: path)
+        try AtomicFile.write(bytes: out.bytes, to: path)
     }
 
     /// Binary little-endian PLY with an object id per face.
@@ -71,7 +72,7 @@ public enum MeshFile {
             for k in 0..<3 { out.u32(mesh.triangles[3 * t + k]) }
             out.u32(mesh.objectIds[t])
         }
-        try meshWriteBytes(out.bytes, to: path)
+        try AtomicFile.write(bytes: out.bytes, to: path)
     }
 }
 
@@ -84,23 +85,3 @@ struct MeshByteWriter {
     mutating func f32(_ v: Float) { u32(v.bitPattern) }
 }
 
-/// Writes bytes to `path` atomically (temporary file, fsync, rename).
-func meshWriteBytes(_ bytes: [UInt8], to path: String) throws {
-    try AtomicFile.write(to: path) { tmp in
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 { throw IOError(path, "cannot create file: \(errnoMessage())") }
-        defer { close(fd) }
-        try bytes.withUnsafeBytes { buf in
-            var done = 0
-            while done < buf.count {
-                guard let base = buf.baseAddress else { break }
-                let r = Glibc.write(fd, base + done, buf.count - done)
-                if r < 0 {
-                    if errno == EINTR { continue }
-                    throw IOError(path, "cannot write: \(errnoMessage())")
-                }
-                done += r
-            }
-        }
-    }
-}

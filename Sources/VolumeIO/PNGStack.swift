@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 /// Loads a sequence of PNG files as one volume, slice i = paths[z.lowerBound + i].

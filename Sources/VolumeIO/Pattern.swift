@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import _Platform
 
 /// Image file extensions a folder given as a pattern contributes.
 let imageExtensions: Set<String> = ["png", "tif", "tiff"]

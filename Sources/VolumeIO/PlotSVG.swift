@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import _Platform
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -33,7 +34,7 @@ public struct SVGChart: Sendable {
 
     /// A polyline through the finite points.
     public mutating func line(_ xs: [Double], _ ys: [Double], colour: String, name: String? = nil, dashed: Bool = false) {
-        let pts = zip(xs, ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(svgNumber(px($0.0))),\(svgNumber(py($0.1)))" }
+        let pts = zip(xs, ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(formatNumber(px($0.0), decimals: 2)),\(formatNumber(py($0.1), decimals: 2))" }
         if pts.isEmpty { return }
         body.append("<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"\(dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(pts.joined(separator: " "))\"/>")
         if let name { legend.append((name, colour, dashed)) }
@@ -43,7 +44,7 @@ public struct SVGChart: Sendable {
     public mutating func bars(lefts: [Double], width w: Double, heights: [Double], colour: String, name: String? = nil) {
         for (x, h) in zip(lefts, heights) where h.isFinite && h > yRange.lowerBound {
             let x0 = px(x), x1 = px(x + w), y0 = py(min(h, yRange.upperBound)), y1 = py(yRange.lowerBound)
-            body.append("<rect x=\"\(svgNumber(x0))\" y=\"\(svgNumber(y0))\" width=\"\(svgNumber(max(0.5, x1 - x0)))\" height=\"\(svgNumber(y1 - y0))\" fill=\"\(colour)\" stroke=\"white\" stroke-width=\"0.5\"/>")
+            body.append("<rect x=\"\(formatNumber(x0, decimals: 2))\" y=\"\(formatNumber(y0, decimals: 2))\" width=\"\(formatNumber(max(0.5, x1 - x0), decimals: 2))\" height=\"\(formatNumber(y1 - y0, decimals: 2))\" fill=\"\(colour)\" stroke=\"white\" stroke-width=\"0.5\"/>")
         }
         if let name { legend.append((name, colour, false)) }
     }
@@ -51,7 +52,7 @@ public struct SVGChart: Sendable {
     /// Dots at the finite points.
     public mutating func points(_ xs: [Double], _ ys: [Double], colour: String, radius: Double = 2.5, name: String? = nil) {
         for (x, y) in zip(xs, ys) where x.isFinite && y.isFinite {
-            body.append("<circle cx=\"\(svgNumber(px(x)))\" cy=\"\(svgNumber(py(y)))\" r=\"\(svgNumber(radius))\" fill=\"\(colour)\" fill-opacity=\"0.7\"/>")
+            body.append("<circle cx=\"\(formatNumber(px(x), decimals: 2))\" cy=\"\(formatNumber(py(y), decimals: 2))\" r=\"\(formatNumber(radius, decimals: 2))\" fill=\"\(colour)\" fill-opacity=\"0.7\"/>")
         }
         if let name { legend.append((name, colour, false)) }
     }
@@ -59,49 +60,49 @@ public struct SVGChart: Sendable {
     /// A vertical marker at x across the plot area.
     public mutating func verticalLine(at x: Double, colour: String, name: String? = nil) {
         guard x.isFinite else { return }
-        body.append("<line x1=\"\(svgNumber(px(x)))\" y1=\"\(svgNumber(top))\" x2=\"\(svgNumber(px(x)))\" y2=\"\(svgNumber(top + plotHeight))\" stroke=\"\(colour)\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>")
+        body.append("<line x1=\"\(formatNumber(px(x), decimals: 2))\" y1=\"\(formatNumber(top, decimals: 2))\" x2=\"\(formatNumber(px(x), decimals: 2))\" y2=\"\(formatNumber(top + plotHeight, decimals: 2))\" stroke=\"\(colour)\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>")
         if let name { legend.append((name, colour, true)) }
     }
 
     /// The SVG document.
     public func render() -> String {
         var s: [String] = []
-        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(svgNumber(width))\" height=\"\(svgNumber(height))\" viewBox=\"0 0 \(svgNumber(width)) \(svgNumber(height))\" font-family=\"sans-serif\" font-size=\"12\">")
+        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(formatNumber(width, decimals: 2))\" height=\"\(formatNumber(height, decimals: 2))\" viewBox=\"0 0 \(formatNumber(width, decimals: 2)) \(formatNumber(height, decimals: 2))\" font-family=\"sans-serif\" font-size=\"12\">")
         s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>")
         if !title.isEmpty {
-            s.append("<text x=\"\(svgNumber(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(svgEscape(title))</text>")
+            s.append("<text x=\"\(formatNumber(width / 2, decimals: 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(svgEscape(title))</text>")
         }
         // Grid and ticks.
         for t in niceTicks(xRange) {
             let x = px(t)
-            s.append("<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(top))\" x2=\"\(svgNumber(x))\" y2=\"\(svgNumber(top + plotHeight + 5))\" stroke=\"#ddd\"/>")
-            s.append("<text x=\"\(svgNumber(x))\" y=\"\(svgNumber(top + plotHeight + 18))\" text-anchor=\"middle\">\(tickLabel(t))</text>")
+            s.append("<line x1=\"\(formatNumber(x, decimals: 2))\" y1=\"\(formatNumber(top, decimals: 2))\" x2=\"\(formatNumber(x, decimals: 2))\" y2=\"\(formatNumber(top + plotHeight + 5, decimals: 2))\" stroke=\"#ddd\"/>")
+            s.append("<text x=\"\(formatNumber(x, decimals: 2))\" y=\"\(formatNumber(top + plotHeight + 18, decimals: 2))\" text-anchor=\"middle\">\(formatNumber(t, significant: 4))</text>")
         }
         let yTicks = logY ? logTicks(yRange) : niceTicks(yRange)
         for t in yTicks {
             let y = py(t)
-            s.append("<line x1=\"\(svgNumber(left - 5))\" y1=\"\(svgNumber(y))\" x2=\"\(svgNumber(left + plotWidth))\" y2=\"\(svgNumber(y))\" stroke=\"#ddd\"/>")
-            let label = logY ? tickLabel(pow(10, t)) : tickLabel(t)
-            s.append("<text x=\"\(svgNumber(left - 8))\" y=\"\(svgNumber(y + 4))\" text-anchor=\"end\">\(label)</text>")
+            s.append("<line x1=\"\(formatNumber(left - 5, decimals: 2))\" y1=\"\(formatNumber(y, decimals: 2))\" x2=\"\(formatNumber(left + plotWidth, decimals: 2))\" y2=\"\(formatNumber(y, decimals: 2))\" stroke=\"#ddd\"/>")
+            let label = logY ? formatNumber(pow(10, t), significant: 4) : formatNumber(t, significant: 4)
+            s.append("<text x=\"\(formatNumber(left - 8, decimals: 2))\" y=\"\(formatNumber(y + 4, decimals: 2))\" text-anchor=\"end\">\(label)</text>")
         }
         s.append(contentsOf: body)
         // Axes.
-        s.append("<rect x=\"\(svgNumber(left))\" y=\"\(svgNumber(top))\" width=\"\(svgNumber(plotWidth))\" height=\"\(svgNumber(plotHeight))\" fill=\"none\" stroke=\"black\"/>")
+        s.append("<rect x=\"\(formatNumber(left, decimals: 2))\" y=\"\(formatNumber(top, decimals: 2))\" width=\"\(formatNumber(plotWidth, decimals: 2))\" height=\"\(formatNumber(plotHeight, decimals: 2))\" fill=\"none\" stroke=\"black\"/>")
         if !xLabel.isEmpty {
-            s.append("<text x=\"\(svgNumber(left + plotWidth / 2))\" y=\"\(svgNumber(height - 12))\" text-anchor=\"middle\">\(svgEscape(xLabel))</text>")
+            s.append("<text x=\"\(formatNumber(left + plotWidth / 2, decimals: 2))\" y=\"\(formatNumber(height - 12, decimals: 2))\" text-anchor=\"middle\">\(svgEscape(xLabel))</text>")
         }
         if !yLabel.isEmpty {
-            s.append("<text transform=\"translate(16,\(svgNumber(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(svgEscape(yLabel))</text>")
+            s.append("<text transform=\"translate(16,\(formatNumber(top + plotHeight / 2, decimals: 2))) rotate(-90)\" text-anchor=\"middle\">\(svgEscape(yLabel))</text>")
         }
         // Legend, top right inside the plot.
         if !legend.isEmpty {
             let lw = 14.0 + 7.5 * Double(legend.map(\.name.count).max() ?? 0) + 30
             let x0 = left + plotWidth - lw - 8, y0 = top + 8
-            s.append("<rect x=\"\(svgNumber(x0))\" y=\"\(svgNumber(y0))\" width=\"\(svgNumber(lw))\" height=\"\(svgNumber(Double(legend.count) * 18 + 8))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>")
+            s.append("<rect x=\"\(formatNumber(x0, decimals: 2))\" y=\"\(formatNumber(y0, decimals: 2))\" width=\"\(formatNumber(lw, decimals: 2))\" height=\"\(formatNumber(Double(legend.count) * 18 + 8, decimals: 2))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>")
             for (k, e) in legend.enumerated() {
                 let y = y0 + 16 + Double(k) * 18
-                s.append("<line x1=\"\(svgNumber(x0 + 8))\" y1=\"\(svgNumber(y - 4))\" x2=\"\(svgNumber(x0 + 30))\" y2=\"\(svgNumber(y - 4))\" stroke=\"\(e.colour)\" stroke-width=\"3\"\(e.dashed ? " stroke-dasharray=\"4 3\"" : "")/>")
-                s.append("<text x=\"\(svgNumber(x0 + 36))\" y=\"\(svgNumber(y))\">\(svgEscape(e.name))</text>")
+                s.append("<line x1=\"\(formatNumber(x0 + 8, decimals: 2))\" y1=\"\(formatNumber(y - 4, decimals: 2))\" x2=\"\(formatNumber(x0 + 30, decimals: 2))\" y2=\"\(formatNumber(y - 4, decimals: 2))\" stroke=\"\(e.colour)\" stroke-width=\"3\"\(e.dashed ? " stroke-dasharray=\"4 3\"" : "")/>")
+                s.append("<text x=\"\(formatNumber(x0 + 36, decimals: 2))\" y=\"\(formatNumber(y, decimals: 2))\">\(svgEscape(e.name))</text>")
             }
         }
         s.append("</svg>")
@@ -131,32 +132,10 @@ func logTicks(_ r: ClosedRange<Double>) -> [Double] {
     return lo <= hi ? (lo...hi).map(Double.init) : [r.lowerBound]
 }
 
-func tickLabel(_ v: Double) -> String {
-    if v == v.rounded() && abs(v) < 1e9 { return String(Int(v)) }
-    // Four significant digits, without a trailing ".0".
-    let k = 3 - Int(floor(log10(abs(v))))
-    let scale = pow(10, Double(k))
-    let r = (v * scale).rounded() / scale
-    return r == r.rounded() && abs(r) < 1e15 ? String(Int(r)) : "\(r)"
-}
 
-func svgNumber(_ v: Double) -> String {
-    let r = (v * 100).rounded() / 100
-    return r == r.rounded() ? String(Int(r)) : String(r)
-}
 
 func svgEscape(_ s: String) -> String {
-    var o = ""
-    for c in s {
-        switch c {
-        case "&": o += "&amp;"
-        case "<": o += "&lt;"
-        case ">": o += "&gt;"
-        case "\"": o += "&quot;"
-        default: o.append(c)
-        }
-    }
-    return o
+    escaped(s, ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;"])
 }
 
 /// The plots of `plot VALUE PATH`: each returns the SVG text; `save` writes it atomically.
@@ -185,7 +164,7 @@ public enum Plots {
         if let level {
             let fAt = level >= 0 && level < f.count ? f[level] : .nan
             c.verticalLine(at: Double(level) / 255, colour: "#555",
-                           name: "level \(level) (\(tickLabel((Double(level) / 255 * 1000).rounded() / 1000)))" + (fAt.isFinite ? ", F \(tickLabel((fAt * 1000).rounded() / 1000))" : ""))
+                           name: "level \(level) (\(formatNumber((Double(level) / 255 * 1000).rounded() / 1000, significant: 4)))" + (fAt.isFinite ? ", F \(formatNumber((fAt * 1000).rounded() / 1000, significant: 4))" : ""))
         }
         return c.render()
     }

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import _Platform
 @preconcurrency import CTIFF
 import Kernels
 import Synchronization
@@ -630,7 +631,7 @@ public enum TIFF {
     static func imageJDescription(_ v: Volume, images: Bool) -> String {
         var d = "ImageJ=1.11a\n"
         if images && v.shape.z > 1 { d += "images=\(v.shape.z)\nslices=\(v.shape.z)\n" }
-        d += "unit=nm\nspacing=\(formatNumber(v.spacing.z))\nloop=false\n"
+        d += "unit=nm\nspacing=\(exactNumber(v.spacing.z))\nloop=false\n"
         if v.kind != .image { d += "emsh_kind=\(v.kind.rawValue)\n" }
         return d
     }
@@ -832,23 +833,8 @@ public enum TIFF {
     }
 }
 
-/// Shortest decimal form: 50 → "50", 7.5 → "7.5".
-func formatNumber(_ v: Double) -> String {
-    if v.isFinite && v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
-    return "\(v)"
-}
-
 extension VoxelStorage {
     var u8Buffer: VoxelBuffer<UInt8>? { if case .u8(let b) = self { b } else { nil } }
-}
-
-extension String {
-    var trimmed: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return String(s)
-    }
 }
 
 /// The deflated strips (zlib streams, horizontal predictor) of a run of pages of an integer volume,

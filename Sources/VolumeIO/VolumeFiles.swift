@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 /// The top-level entries for volumes on disk: format by extension.

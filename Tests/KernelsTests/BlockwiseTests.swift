@@ -1,3 +1,4 @@
+import _Platform
 import Testing
 @testable import Kernels
 
@@ -104,7 +105,7 @@ func blockwiseComponentsEqualTheWholeVolume(connectivity: Int) throws {
     }
     // A block without its halo is refused rather than giving wrong surfaces.
     let inner = Box(z: 2..<5, y: 3..<9, x: 3..<9)
-    #expect(throws: AnalysisError.self) {
+    #expect(throws: VolumeError.self) {
         _ = try fitSurfaces(try cut(labels, inner), origin: inner.origin, global: s, frames: frames)
     }
 }

@@ -56,7 +56,7 @@ func randomMask(_ n: Int, seed: UInt64, density: Double) -> [UInt8] {
     #expect(n18 == 2)
     #expect(l18.u32?.array == [0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2])
     #expect(l18.kind == .labels)
-    #expect(throws: AnalysisError.self) { try components(v, connectivity: 8) }
+    #expect(throws: VolumeError.self) { try components(v, connectivity: 8) }
 }
 
 @Test(arguments: [6, 18, 26])

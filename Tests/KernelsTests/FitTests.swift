@@ -68,7 +68,7 @@ private func cosTaylor(_ t: Double) -> Double {
     #expect(abs((t.numbers("cx_um")?[1] ?? 0) - 0.035) < 1e-12)
     let e = try fit(v, excludeBorder: true)
     #expect(e.numbers("id") == [5])
-    #expect(throws: AnalysisError.self) { try fit(v, axis: (0, 0, 0)) }
+    #expect(throws: VolumeError.self) { try fit(v, axis: (0, 0, 0)) }
 }
 
 /// Ids far beyond the number of objects are renumbered for the accumulators and come back as given.

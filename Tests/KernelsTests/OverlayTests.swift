@@ -1,3 +1,4 @@
+import _Platform
 import Testing
 @testable import Kernels
 
@@ -17,6 +18,6 @@ import Testing
     #expect(px(2, 2) == [blend(c.0), blend(c.1), blend(c.2)])   // inside: half-blended
     let empty = try overlay(image: img, overlay: lab, z: 0)
     #expect(empty.pixels.allSatisfy { $0 == 100 })
-    #expect(throws: AnalysisError.self) { try overlay(image: img, overlay: lab, z: 2) }
+    #expect(throws: VolumeError.self) { try overlay(image: img, overlay: lab, z: 2) }
     #expect(labelColour(1) != labelColour(2))
 }

@@ -55,9 +55,9 @@ private func sweepFixture(_ q: [[Int]], _ l: [[UInt8]]) -> (Volume, Volume) {
 
 @Test func fscoreRejectsEmptyLabelsAndShapeMismatch() {
     let (p, l) = sweepFixture([[10, 20]], [[0, 0]])
-    #expect(throws: AnalysisError.self) { try fscore(prob: p, labels: l) }
+    #expect(throws: VolumeError.self) { try fscore(prob: p, labels: l) }
     let (q, _) = sweepFixture([[10, 20, 30]], [[0, 0, 0]])
-    #expect(throws: AnalysisError.self) { try fscore(prob: q, labels: l) }
+    #expect(throws: VolumeError.self) { try fscore(prob: q, labels: l) }
 }
 
 @Test func thresholdKeepsValuesAtOrAbove() throws {

@@ -81,8 +81,8 @@ func splitKeepsOneElongatedObject(method: SplitMethod) throws {
 @Test func splitRejectsBadArguments() {
     let v = Volume(zeros: Shape(z: 1, y: 2, x: 2), type: .u8, kind: .mask)
     let c = Volume(zeros: Shape(z: 1, y: 2, x: 3), type: .u8, kind: .mask)
-    #expect(throws: AnalysisError.self) { try split(v, contour: c) }
-    #expect(throws: AnalysisError.self) { try split(v, sigma: -1) }
+    #expect(throws: VolumeError.self) { try split(v, contour: c) }
+    #expect(throws: VolumeError.self) { try split(v, sigma: -1) }
 }
 
 /// Fraction of the true objects matched one-to-one by a predicted object with IoU ≥ 0.5.

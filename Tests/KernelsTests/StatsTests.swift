@@ -20,5 +20,5 @@ import Testing
     #expect(abs(r2.all.totalVolumeUm3 - r.all.totalVolumeUm3) < 1e-15)
     #expect(abs((r2.all.volumeFractionPercent ?? 0) - (r.all.volumeFractionPercent ?? 0)) < 1e-9)
     #expect(try stats(t).all.volumeFractionPercent == nil)
-    #expect(throws: AnalysisError.self) { try stats(Table([("x", .number([1]))])) }
+    #expect(throws: VolumeError.self) { try stats(Table([("x", .number([1]))])) }
 }

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Testing
 import Language
@@ -7,16 +8,6 @@ import Commands
 /// A seeded random-program generator: mutations and splices of the golden corpus (and of the fuzz corpus)
 /// run through parse + execute with a step limit. Nothing may crash, trap or hang; every error renders.
 /// `EMSH_FUZZ_N` sets the number of inputs (default 3000); `EMSH_FUZZ_SEED` the seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Fragments the mutator inserts: every token class, keywords, edge-case numbers and strings.
 let fuzzFragments: [String] = [
@@ -105,7 +96,7 @@ func fuzzOne(_ text: String, registry: Registry) -> Bool {
 func fuzzCorpus() {
     let env = ProcessInfo.processInfo.environment
     let n = Int(env["EMSH_FUZZ_N"] ?? "") ?? 3000
-    var rng = SplitMix64(state: UInt64(env["EMSH_FUZZ_SEED"] ?? "") ?? 2026)
+    var rng = SplitMix64(seed: UInt64(env["EMSH_FUZZ_SEED"] ?? "") ?? 2026)
     let seeds = fuzzSeeds()
     #expect(seeds.count >= 60)
     let registry = fuzzRegistry()

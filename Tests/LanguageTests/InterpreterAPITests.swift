@@ -145,3 +145,24 @@ func sourceSearchPath() throws {
     _ = try i.run("source mylib", file: "t.ems")
     #expect(i.variable("libx")?.display == "42")
 }
+
+@Test("one kernel error path: a shape mismatch reads the same from `+` and from `fscore`")
+func shapeMismatchIsOneError() throws {
+    func failure(_ code: String) throws -> EmshError {
+        let (i, _, _) = fresh()
+        let p = try i.parse("a = phantom --size [2, 16, 16]; b = phantom --size [3, 16, 16]\n" + code, file: "t.ems")
+        do {
+            for s in p.statements { _ = try i.execute(s) }
+        } catch let e as EmshError {
+            return e
+        }
+        Issue.record("\(code) did not fail")
+        return EmshError(.runtime, "")
+    }
+    let plus = try failure("x = $a.image + $b.image")
+    let fscore = try failure("x = fscore $a.image $b.mask")
+    #expect(plus.kind == .value && fscore.kind == .value)
+    #expect(plus.message == "+: volumes differ in shape: 2×16×16 and 3×16×16")
+    #expect(fscore.message == "fscore: volumes differ in shape: 2×16×16 and 3×16×16")
+    #expect(plus.message.drop { $0 != ":" } == fscore.message.drop { $0 != ":" })
+}

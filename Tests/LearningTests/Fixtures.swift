@@ -1,9 +1,10 @@
+import _Platform
 import Kernels
 @testable import Learning
 
 /// A small synthetic image: dark background with bright discs (the labels), plus a little deterministic noise.
 func discVolume(z: Int = 3, size: Int = 48, seed: UInt64 = 1) -> (image: Volume, labels: Volume) {
-    var rng = SeededRandom(seed: seed)
+    var rng = SplitMix64.training(seed: seed)
     let shape = Shape(z: z, y: size, x: size)
     let img = VoxelBuffer<UInt8>(zeroed: shape.count), lab = VoxelBuffer<UInt8>(zeroed: shape.count)
     for k in 0..<z {

@@ -1,9 +1,10 @@
+import _Platform
 import Testing
 @testable import Learning
 
 /// Finite-difference helpers: L = Σ r·f(x) with a fixed random r, so dL/dy = r.
 struct GradCheck {
-    var rng = SeededRandom(seed: 7)
+    var rng = SplitMix64.training(seed: 7)
 
     mutating func fill(_ t: Tensor, scale: Float = 1) {
         for i in 0..<t.count { t.pointer[i] = Float(rng.normal()) * scale }

@@ -1,3 +1,4 @@
+import _Platform
 import Testing
 import Foundation
 import Kernels
@@ -41,7 +42,7 @@ struct LearningBench {
         let arch = Architecture(depth: 4, width: 16, frames: 1, groups: 8)
         let net = UNet(arch)
         net.initialise(seed: 1)
-        var rng = SeededRandom(seed: 3)
+        var rng = SplitMix64.training(seed: 3)
         let x = Tensor(8, 1, 128, 128)
         for i in 0..<x.count { x.pointer[i] = Float(rng.normal()) }
         let target = (0..<(8 * 128 * 128)).map { _ in Float(rng.below(2)) }

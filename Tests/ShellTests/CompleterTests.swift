@@ -25,9 +25,9 @@ import Kernels
     @Test func commandsAndFunctionsAtStatementStart() {
         #expect(words("pw", word: "pw") == ["pwd"])
         #expect(words("my_", word: "my_") == ["my_function"])
-        #expect(words("x = 1; repl", word: "repl") == ["replay"])
+        #expect(words("x = 1; repl", word: "repl") == ["replace", "replay"])
         #expect(words("y = his", word: "his")?.contains("history") == true)
-        #expect(words("if $a { wh", word: "wh") == ["while"])
+        #expect(words("if $a { wh", word: "wh") == ["where", "while"])
         #expect(words("$x | hist", word: "hist")?.contains("history") == true)
     }
 

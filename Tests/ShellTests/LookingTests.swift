@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Testing
 import Runtime
@@ -25,7 +26,7 @@ import Kernels
         let text = try run("info $v", ["v": .volume(tiny)])
         #expect(text.contains("shape      2×2×4 (z×y×x)"))
         #expect(text.contains("spacing    5×5×40 nm"))
-        #expect(text.contains("memory     16 bytes"))
+        #expect(text.contains("memory     16 B"))
         #expect(text.contains("min        0\n"))
         #expect(text.contains("max        170\n"))
         #expect(text.contains("mean       85.000"))

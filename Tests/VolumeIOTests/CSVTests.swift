@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 import Testing

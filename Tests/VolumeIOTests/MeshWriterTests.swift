@@ -1,3 +1,4 @@
+import _Platform
 import Testing
 import Foundation
 @testable import VolumeIO

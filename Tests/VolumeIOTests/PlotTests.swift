@@ -1,3 +1,4 @@
+import _Platform
 import Testing
 import Foundation
 @testable import VolumeIO
@@ -6,8 +7,8 @@ import Foundation
 @Test func niceTicksAndLabels() {
     #expect(niceTicks(0...1) == [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1].map { $0 } || niceTicks(0...1).count == 6)
     #expect(niceTicks(0...255) == [0, 50, 100, 150, 200, 250])
-    #expect(tickLabel(0.25) == "0.25")
-    #expect(tickLabel(1000) == "1000")
+    #expect(formatNumber(0.25, significant: 4) == "0.25")
+    #expect(formatNumber(1000, significant: 4) == "1000")
     #expect(svgEscape("a<b & \"c\"") == "a&lt;b &amp; &quot;c&quot;")
 }
 

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 
@@ -13,22 +14,10 @@ final class TempDir {
     func file(_ name: String) -> String { path + "/" + name }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64).
-struct Rng {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A volume of the given type filled with deterministic values covering the type's range.
 func randomVolume(_ type: VoxelType, shape: Shape, seed: UInt64) -> Volume {
-    var rng = Rng(seed)
+    var rng = SplitMix64(seed: seed)
     let v = Volume(zeros: shape, type: type)
     switch v.storage {
     case .u8(let b): for i in 0..<b.count { b.pointer[i] = UInt8(truncatingIfNeeded: rng.next()) }

@@ -1,3 +1,4 @@
+import _Platform
 import Foundation
 import Kernels
 import Testing
@@ -371,7 +372,7 @@ func crop(_ v: Volume, _ z: Range<Int>, _ y: Range<Int>, _ x: Range<Int>) -> Vol
     let shape = Shape(z: 64, y: 1024, x: 1024)
     let v = Volume(zeros: shape, type: .u8)
     // Image-like values: smooth with noise, so codecs have something realistic to do.
-    var rng = Rng(1)
+    var rng = SplitMix64(seed: 1)
     for i in 0..<shape.count { v.u8!.pointer[i] = UInt8(truncatingIfNeeded: (i % 1024) / 8 + (i / 1024 % 1024) / 8 + Int(rng.next() & 15)) }
     for codec in [ZarrCodec.zstd(level: 3), .blosc(cname: "lz4", level: 5, shuffle: 1), .zlib(level: 6), .raw] {
         let p = dir + "/bench.zarr"

@@ -1,3 +1,4 @@
+import _Platform
 @preconcurrency import CBlosc
 @preconcurrency import CTIFF
 @preconcurrency import CZstd

@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 /// Converts decoded chunk elements of a stored dtype into emsh's in-memory type (see ZarrDType for

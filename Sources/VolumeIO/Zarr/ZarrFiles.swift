@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import _Platform
 import Synchronization
 
 /// The file-system side of a Zarr store: a store is a folder tree of small files.
@@ -24,7 +25,7 @@ enum ZarrFiles {
             throw IOError(path, "cannot open: \(errnoMessage())")
         }
         close(fd)
-        return try readWholeFile(path)
+        return try readBudgetedFile(path)
     }
 
     /// `a/b` joined; `a/` + `b` gives `a/b`.
@@ -130,7 +131,7 @@ enum ZarrFiles {
 
     /// Reads and parses a metadata file; errors name it.
     static func readJSON(_ path: String) throws -> ZarrJSON {
-        let bytes = try readWholeFile(path)
+        let bytes = try readBudgetedFile(path)
         do {
             return try ZarrJSON.parse(bytes)
         } catch {

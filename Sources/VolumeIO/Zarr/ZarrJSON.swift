@@ -1,3 +1,4 @@
+import _Platform
 /// A small, strict JSON reader and writer for Zarr metadata (VolumeIO has no Foundation).
 ///
 /// Strict: RFC 8259 grammar only (no comments, no trailing commas, no NaN literals), UTF-8
@@ -95,7 +96,7 @@ public enum ZarrJSON: Sendable, Equatable {
         case .double(let d):
             if d.isNaN || d.isInfinite { out += "null"; return }     // JSON has no NaN; callers avoid it
             if d.rounded() == d && abs(d) < 1e15 { out += String(Int(d)) + ".0" } else { out += "\(d)" }
-        case .string(let s): ZarrJSON.quote(s, into: &out)
+        case .string(let s): out += quoted(s, .json)
         case .array(let a):
             // Short lists of scalars stay on one line ([1, 64, 64]).
             if a.allSatisfy({ if case .array = $0 { false } else if case .object = $0 { false } else { true } }) {
@@ -116,7 +117,7 @@ public enum ZarrJSON: Sendable, Equatable {
             out += "{\n"
             for (k, (key, e)) in m.enumerated() {
                 out += String(repeating: " ", count: indent + 4)
-                ZarrJSON.quote(key, into: &out)
+                out += quoted(key, .json)
                 out += ": "
                 e.write(into: &out, indent: indent + 4)
                 out += k + 1 < m.count ? ",\n" : "\n"
@@ -125,26 +126,6 @@ public enum ZarrJSON: Sendable, Equatable {
         }
     }
 
-    private static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
-    }
 }
 
 public struct ZarrJSONError: Error, CustomStringConvertible, Sendable {

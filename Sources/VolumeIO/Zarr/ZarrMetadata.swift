@@ -1,3 +1,4 @@
+import _Platform
 import Kernels
 
 /// The compressor of a Zarr array's chunks.

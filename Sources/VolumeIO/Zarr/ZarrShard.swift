@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import _Platform
 
 /// Reading Zarr v3 shards (codec `sharding_indexed`) and the `crc32c` codec.
 ///
