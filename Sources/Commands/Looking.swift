@@ -11,7 +11,7 @@ import Kernels
 
 let lookingCommands: [Command] = [
     Command(
-        name: "show", topic: "looking",
+        name: "show", topic: .looking,
         summary: "draw a value: a volume slice in the terminal, a histogram as a bar chart, a table's first rows",
         help: """
         Volumes are drawn as one slice (the middle one unless --z is given) with Unicode half blocks in
@@ -47,7 +47,7 @@ let lookingCommands: [Command] = [
         }
     ),
     Command(
-        name: "info", topic: "looking",
+        name: "info", topic: .looking,
         summary: "describe a value: type, shape, voxel type, spacing, memory size and statistics",
         help: """
         Prints one `name  value` line per property: for volumes the kind, shape (z×y×x), voxel type,
@@ -67,7 +67,7 @@ let lookingCommands: [Command] = [
         }
     ),
     Command(
-        name: "ls", topic: "files",
+        name: "ls", topic: .files,
         summary: "list files in the current folder, a folder or a glob pattern",
         help: """
         Without an argument lists the current folder; with a folder lists it; otherwise PATTERN is a
@@ -84,7 +84,7 @@ let lookingCommands: [Command] = [
         }
     ),
     Command(
-        name: "cd", topic: "files",
+        name: "cd", topic: .files,
         summary: "change the current folder (relative paths resolve against it)",
         help: "Without an argument goes to $HOME. `~` at the start of DIR is the home folder. Returns nil.",
         positionals: [.optional("dir", .string, "the folder to go to")],
@@ -99,7 +99,7 @@ let lookingCommands: [Command] = [
         }
     ),
     Command(
-        name: "pwd", topic: "files",
+        name: "pwd", topic: .files,
         summary: "the current folder, as a string",
         examples: [Example("pwd", "where relative paths start", expect: "/")],
         run: { args, _ in

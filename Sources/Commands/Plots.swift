@@ -5,7 +5,7 @@ import VolumeIO
 
 let plotCommands: [Command] = [
     Command(
-        name: "plot", topic: "looking",
+        name: "plot", topic: .looking,
         summary: "SVG plot: histogram, threshold sweep, table column histogram or scatter",
         help: """
         What is drawn depends on VALUE: a histogram → its total counts as bars (--log: log count axis); an
@@ -69,7 +69,7 @@ let plotCommands: [Command] = [
         }
     ),
     Command(
-        name: "overlay", topic: "looking",
+        name: "overlay", topic: .looking,
         summary: "PNG of one slice with a mask or labels drawn over it",
         help: """
         Draws slice --z of IMAGE in grey (u8 as is, other types stretched between the slice's minimum and

@@ -5,7 +5,7 @@ import Kernels
 
 let volumeCommands: [Command] = [
     Command(
-        name: "crop", topic: "volume",
+        name: "crop", topic: .volume,
         summary: "the sub-volume within z, y and x ranges",
         help: """
         Keeps the voxels within the given ranges (each `a:b`, end exclusive; a side may be left open and
@@ -37,7 +37,7 @@ let volumeCommands: [Command] = [
         }
     ),
     Command(
-        name: "slices", topic: "volume",
+        name: "slices", topic: .volume,
         summary: "the slices a:b of a volume (z range; negatives count from the end)",
         help: """
         `slices $v 2:5` keeps slices 2, 3 and 4; `slices $v -3:` the last three; `slices $v 4` slice 4 alone.
@@ -62,7 +62,7 @@ let volumeCommands: [Command] = [
         }
     ),
     Command(
-        name: "blur", topic: "volume",
+        name: "blur", topic: .volume,
         summary: "Gaussian blur (separable; anisotropic spacing honoured in 3D)",
         help: """
         Blurs with a Gaussian of standard deviation SIGMA in voxels along x; y and z use the same width in
@@ -87,7 +87,7 @@ let volumeCommands: [Command] = [
         }
     ),
     Command(
-        name: "contour", topic: "volume",
+        name: "contour", topic: .volume,
         summary: "the outline of a mask or of each labelled object (training target of a contour model)",
         help: """
         A foreground voxel is on the contour when, within WIDTH voxels in its slice (Euclidean distance, so
@@ -112,7 +112,7 @@ let volumeCommands: [Command] = [
         }
     ),
     Command(
-        name: "invert", topic: "volume",
+        name: "invert", topic: .volume,
         summary: "inverted intensities (u8 255−x, u16 65535−x, mask 1−x, probabilities 1−x)",
         help: """
         u8 → 255 − x and u16 → 65535 − x; a mask → 1 − x (the background); f32 → 1 − x when every value lies
@@ -130,7 +130,7 @@ let volumeCommands: [Command] = [
         }
     ),
     Command(
-        name: "stack", topic: "volume",
+        name: "stack", topic: .volume,
         summary: "volumes concatenated along z",
         help: """
         Stacks the volumes of the list in order. They must have the same slice size (y×x) and voxel type;

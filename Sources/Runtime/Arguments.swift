@@ -66,6 +66,14 @@ public struct Arguments: Sendable {
         throw mismatch(name, "string", v)
     }
 
+    /// A `.choice(of: E.self)` parameter as its enum case.
+    public func choice<E: RawRepresentable>(_ name: String, as _: E.Type) throws -> E
+    where E.RawValue: LosslessStringConvertible {
+        let word = try string(name)
+        guard let raw = E.RawValue(word), let e = E(rawValue: raw) else { throw error(name, "'\(word)' is not a choice of --\(name)") }
+        return e
+    }
+
     public func flag(_ name: String) -> Bool { self[name]?.isTruthy ?? false }
 
     public func bool(_ name: String) throws -> Bool {
@@ -102,6 +110,14 @@ public struct Arguments: Sendable {
         let v = try get(name)
         if case .list(let l) = v { return l }
         throw mismatch(name, "list", v)
+    }
+
+    /// A bound `.integers` list.
+    public func integers(_ name: String) throws -> [Int] {
+        try numbers(name).map { n in
+            guard n.rounded() == n, abs(n) < 1e15 else { throw error(name, "'\(name)' must hold integers, got \(formatNumber(n))") }
+            return Int(n)
+        }
     }
 
     public func numbers(_ name: String) throws -> [Double] {

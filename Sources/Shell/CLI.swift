@@ -114,7 +114,7 @@ public enum CLI {
                 rest = rest.dropFirst()
             } else if a == "--on" {
                 guard rest.count >= 2, let kind = ExecutorKind(rawValue: rest[rest.startIndex + 1]) else {
-                    throw UsageError(message: "--on takes local or slurm")
+                    throw UsageError(message: "--on takes " + ExecutorKind.allCases.map(\.rawValue).joined(separator: " or "))
                 }
                 Execution.kind = kind
                 rest = rest.dropFirst(2)

@@ -97,7 +97,7 @@ func exitRequest() throws {
 func interruptionRendered() throws {
     // The process-wide Cancellation flag is not touched here (tests run in parallel); the shell's
     // pseudo-terminal test covers Ctrl-C in `while true { }`.
-    let cmd = Command(name: "interrupt", topic: "test", summary: "as if Ctrl-C", examples: [Example("interrupt", "x")]) { _, _ in
+    let cmd = Command(name: "interrupt", topic: .language, summary: "as if Ctrl-C", examples: [Example("interrupt", "x")]) { _, _ in
         throw CancelledError()
     }
     let i = Interpreter(registry: Registry([cmd]), write: { _ in }, warn: { _ in })
@@ -122,7 +122,7 @@ func listings() throws {
 @Test("a non-EmshError thrown by a command gets the location of the call")
 func foreignErrorLocated() throws {
     struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
-    let cmd = Command(name: "boom", topic: "test", summary: "fails", examples: [Example("boom", "fails")]) { _, _ in throw Boom() }
+    let cmd = Command(name: "boom", topic: .language, summary: "fails", examples: [Example("boom", "fails")]) { _, _ in throw Boom() }
     let out = OutputBuffer()
     let i = Interpreter(registry: Registry([cmd]), write: { out.append($0) }, warn: { _ in })
     do {
