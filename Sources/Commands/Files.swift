@@ -85,11 +85,7 @@ let fileCommands: [Command] = [
                 return .object(ChunkedValue(c))
             }
             let paths = try expandPattern(expanded, relativeTo: cwd)
-            var z: Range<Int>?
-            if args.has("z") {
-                let count = try sliceCount(paths)
-                z = try args.range("z", count: count)
-            }
+            let z = args.has("z") ? try args.indexRange("z") : nil
             var v = try VolumeIO.loadVolume(paths: paths, pattern: pattern, z: z, mask: args.flag("mask"),
                                         warn: { host.warn($0) })
             if args.has("spacing") {
@@ -272,14 +268,3 @@ func fileExtensionOf(_ path: String) -> String {
     return base[base.index(after: dot)...].lowercased()
 }
 
-/// Slices available in `paths`: one per PNG, every page of every TIFF.
-private func sliceCount(_ paths: [String]) throws -> Int {
-    var n = 0
-    for p in paths {
-        switch fileExtensionOf(p) {
-        case "tif", "tiff": n += try TIFF.pageCount(path: p)
-        default: n += 1
-        }
-    }
-    return n
-}

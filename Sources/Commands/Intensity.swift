@@ -21,9 +21,7 @@ let intensityCommands: [Command] = [
         run: { args, _ in
             if let c = args.chunked("vol") {
                 guard args.has("z") else { return .histogram(try blockCall(args) { try Blockwise.histogram(c) }) }
-                let z = try args.int("z")
-                guard z >= -c.shape.z, z < c.shape.z else { throw args.error("z", "slice \(z) is outside 0:\(c.shape.z)") }
-                let k = z < 0 ? c.shape.z + z : z
+                let k = try args.slice("z", count: c.shape.z)
                 let slice = try blockCall(args) { try c.read(Box(z: k..<(k + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) }
                 return .histogram(try histogram(slice))
             }

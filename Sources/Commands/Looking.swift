@@ -35,9 +35,8 @@ let lookingCommands: [Command] = [
             var title: String?
             if case .object(let o) = value, let c = o as? ChunkedValue {
                 // A chunked volume: only the slice drawn is read.
-                let n = c.shape.z, k = z ?? n / 2
-                guard k >= -n, k < n else { throw args.error("z", "slice \(k) is outside 0:\(n)") }
-                let slice = k < 0 ? n + k : k
+                let n = c.shape.z
+                let slice = args.has("z") ? try args.slice("z", count: n) : n / 2
                 value = .volume(try blockCall(args) { try c.volume.read(Box(z: slice..<(slice + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) })
                 z = 0
                 title = "slice \(slice) of \(n) · " + c.summary
@@ -213,9 +212,8 @@ enum ShowRender {
     private static func oneLine(_ v: Value) -> String { v.literal }
 
     private static func slice(_ z: Int?, count: Int, args: Arguments) throws -> Int {
-        guard var k = z else { return count / 2 }
-        if k < 0 { k += count }
-        guard k >= 0 && k < count else { throw args.error("z", "slice \(z ?? 0) is outside 0:\(count)") }
+        guard let z else { return count / 2 }
+        guard let k = IndexRange.index(z, count: count) else { throw args.error("z", IndexRange.indexProblem(z, count: count)) }
         return k
     }
 

@@ -25,14 +25,14 @@ let volumeCommands: [Command] = [
         run: { args, _ in
             if let c = args.chunked("vol") {
                 let box = Box(z: args.has("z") ? try args.range("z", count: c.shape.z) : 0..<c.shape.z,
-                              y: args.has("y") ? try args.range("y", count: c.shape.y) : 0..<c.shape.y,
-                              x: args.has("x") ? try args.range("x", count: c.shape.x) : 0..<c.shape.x)
+                              y: args.has("y") ? try args.range("y", count: c.shape.y, axis: "y") : 0..<c.shape.y,
+                              x: args.has("x") ? try args.range("x", count: c.shape.x, axis: "x") : 0..<c.shape.x)
                 return .volume(try blockCall(args) { try c.read(box) })
             }
             let v = try args.volume("vol")
             let z = args.has("z") ? try args.range("z", count: v.shape.z) : nil
-            let y = args.has("y") ? try args.range("y", count: v.shape.y) : nil
-            let x = args.has("x") ? try args.range("x", count: v.shape.x) : nil
+            let y = args.has("y") ? try args.range("y", count: v.shape.y, axis: "y") : nil
+            let x = args.has("x") ? try args.range("x", count: v.shape.x, axis: "x") : nil
             return .volume(try crop(v, z: z, y: y, x: x))
         }
     ),

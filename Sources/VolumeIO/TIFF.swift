@@ -125,7 +125,7 @@ public enum TIFF {
     /// (XResolution/YResolution in pixels per unit, `unit=` and `spacing=` in the description),
     /// converted to nm; without an ImageJ description the spacing stays 1×1×1.
     /// u32 volumes get kind `.labels`. Sizes are checked before anything large is allocated.
-    public static func read(paths: [String], z: Range<Int>? = nil, warn: ((String) -> Void)? = nil) throws -> Volume {
+    public static func read(paths: [String], z: IndexRange? = nil, warn: ((String) -> Void)? = nil) throws -> Volume {
         guard let firstPath = paths.first else { throw IOError("", "no TIFF files to load") }
         var pages: [TIFFPage] = []
         var spacing = Spacing.unit

@@ -11,14 +11,14 @@ public enum VolumeIO {
     /// - `mask`: non-zero voxels become 1, kind `.mask` (u8).
     /// Mixing PNG and TIFF files in one pattern is an error. `warn` receives non-fatal notes
     /// (colour converted to gray, alpha dropped).
-    public static func loadVolume(pattern: String, cwd: String, z: Range<Int>? = nil, mask: Bool = false,
+    public static func loadVolume(pattern: String, cwd: String, z: IndexRange? = nil, mask: Bool = false,
                                   warn: ((String) -> Void)? = nil) throws -> Volume {
         let paths = try expandPattern(pattern, relativeTo: cwd)
         return try loadVolume(paths: paths, pattern: pattern, z: z, mask: mask, warn: warn)
     }
 
     /// Loads an explicit list of files (all PNG or all TIFF).
-    public static func loadVolume(paths: [String], pattern: String, z: Range<Int>? = nil, mask: Bool = false,
+    public static func loadVolume(paths: [String], pattern: String, z: IndexRange? = nil, mask: Bool = false,
                                   warn: ((String) -> Void)? = nil) throws -> Volume {
         var kinds = Set<String>()
         for p in paths {

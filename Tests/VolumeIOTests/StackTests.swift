@@ -26,7 +26,7 @@ import Testing
         // A folder means every image in it.
         #expect(try expandPattern(d.path, relativeTo: "/").count == 3)
         // z range: only slices 1..<3.
-        let part = try VolumeIO.loadVolume(pattern: "*.png", cwd: d.path, z: 1..<3)
+        let part = try VolumeIO.loadVolume(pattern: "*.png", cwd: d.path, z: IndexRange(1, 3))
         #expect(part.u8?.array == px[1] + px[0])
     }
 
