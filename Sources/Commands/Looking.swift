@@ -111,12 +111,6 @@ let lookingCommands: [Command] = [
 // MARK: - helpers shared by the looking and file commands
 
 
-func expandHome(_ path: String) -> String {
-    guard path == "~" || path.hasPrefix("~/") else { return path }
-    let home = getenv("HOME").map { String(cString: $0) } ?? "/"
-    return home + path.dropFirst()
-}
-
 /// Columns of the terminal on stdout (80 when it is not a terminal).
 func terminalColumns() -> Int {
     var ws = winsize()
@@ -130,7 +124,7 @@ func terminalColumns() -> Int {
 enum FileListing {
     static func list(_ pattern: String?) throws -> [String] {
         let p = pattern.map(expandHome) ?? "."
-        if isDirectory(p) { return try folder(p) }
+        if isFolder(p) { return try folder(p) }
         var g = glob_t()
         defer { globfree(&g) }
         let rc = glob(p, 0, nil, &g)
@@ -140,7 +134,7 @@ enum FileListing {
         for i in 0..<Int(g.gl_pathc) {
             guard let c = g.gl_pathv[i] else { continue }
             let s = String(cString: c)
-            names.append(isDirectory(s) ? s + "/" : s)
+            names.append(isFolder(s) ? s + "/" : s)
         }
         return names
     }
@@ -158,14 +152,9 @@ enum FileListing {
             }
             if name.hasPrefix(".") { continue }
             let full = dir == "." ? name : (dir.hasSuffix("/") ? dir + name : dir + "/" + name)
-            names.append(isDirectory(full) ? name + "/" : name)
+            names.append(isFolder(full) ? name + "/" : name)
         }
         return names.sorted()
-    }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Names in columns, filled down then across, like ls.

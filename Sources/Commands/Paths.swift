@@ -29,16 +29,8 @@ let pathCommands: [Command] = [
             let path = try args.string("path")
             guard !path.isEmpty else { throw args.error("path", "the path is empty") }
             let full = expandHome(path)
-            var prefix = full.hasPrefix("/") ? "/" : ""
-            for part in full.split(separator: "/") {
-                prefix += part
-                var st = stat()
-                if stat(prefix, &st) == 0 {
-                    guard (st.st_mode & S_IFMT) == S_IFDIR else { throw args.error("path", "'\(prefix)' is a file, not a folder", kind: .io) }
-                } else if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
-                    throw args.error("path", "cannot create '\(prefix)': \(errnoMessage())", kind: .io)
-                }
-                prefix += "/"
+            do { try makeFolders(full) } catch let e as IOError {
+                throw args.error("path", e.description, kind: .io)
             }
             return .string(path)
         }

@@ -8,14 +8,6 @@ import Synchronization
 
 /// The file-system side of a Zarr store: a store is a folder tree of small files.
 enum ZarrFiles {
-    enum Kind { case missing, file, folder }
-
-    static func kind(_ path: String) -> Kind {
-        var st = stat()
-        if stat(path, &st) != 0 { return .missing }
-        return (st.st_mode & S_IFMT) == S_IFDIR ? .folder : .file
-    }
-
     /// The bytes of `path`, or nil when it does not exist (a missing chunk is the fill value).
     /// The size is checked against the memory ceiling before reading.
     static func readIfPresent(_ path: String) throws -> [UInt8]? {
@@ -33,15 +25,6 @@ enum ZarrFiles {
         var a = Substring(a)
         while a.count > 1, a.hasSuffix("/") { a = a.dropLast() }
         return a.isEmpty ? b : a + "/" + b
-    }
-
-    /// mkdir -p (existing folders are fine; a file in the way is an error naming it).
-    static func makeFolders(_ path: String) throws {
-        if kind(path) == .folder { return }
-        let (parent, _) = splitPath(path)
-        if !parent.isEmpty && parent != "/" { try makeFolders(parent) }
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw IOError(path, "cannot create folder: \(errnoMessage())") }
-        if kind(path) != .folder { throw IOError(path, "is a file, not a folder") }
     }
 
     /// Whether the folder holds anything (besides . and ..).
@@ -77,7 +60,7 @@ enum ZarrFiles {
 
     /// Whether the folder looks like a Zarr store or array (so that overwriting may delete it).
     static func isZarrFolder(_ path: String) -> Bool {
-        [".zgroup", ".zattrs", ".zarray", "zarr.json"].contains { kind(join(path, $0)) == .file }
+        [".zgroup", ".zattrs", ".zarray", "zarr.json"].contains { pathKind(join(path, $0)) == .file }
     }
 
     private static let counter = Atomic<Int>(0)

@@ -32,15 +32,15 @@ public func writeZarrPyramid(_ path: String, levels: Int) throws {
     if let ms = try ZarrMultiscales.find(in: oldAttrs, file: zattrs) {
         for d in ms.datasets.dropFirst() {
             let folder = ZarrFiles.join(path, d.path)
-            if ZarrFiles.kind(folder) == .folder && ZarrFiles.isZarrFolder(folder) { try ZarrFiles.removeTree(folder) }
+            if pathKind(folder) == .folder && ZarrFiles.isZarrFolder(folder) { try ZarrFiles.removeTree(folder) }
         }
     }
     var source = base
     for level in 1..<max(levels, 1) {
         let folder = ZarrFiles.join(path, String(level))
-        if ZarrFiles.kind(folder) == .folder && ZarrFiles.isZarrFolder(folder) { try ZarrFiles.removeTree(folder) }
+        if pathKind(folder) == .folder && ZarrFiles.isZarrFolder(folder) { try ZarrFiles.removeTree(folder) }
         let shape = Shape(z: source.shape.z, y: (source.shape.y + 1) / 2, x: (source.shape.x + 1) / 2)
-        try ZarrFiles.makeFolders(folder)
+        try makeFolders(folder)
         try ZarrArray.writeArrayMetadata(folder, shape: [shape.z, shape.y, shape.x],
                                          chunks: [base.chunks.z, base.chunks.y, base.chunks.x],
                                          dtype: base.meta.dtype, codec: base.meta.codec)
