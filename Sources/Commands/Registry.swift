@@ -2,7 +2,7 @@ import Runtime
 
 /// Every command of emsh: the one list. Each topic file declares its own array.
 public let allCommands: [Command] =
-    languageCommands + mathCommands + lookingCommands + sessionCommands + fileCommands
+    languageCommands + mathCommands + showCommands + infoCommands + navigationCommands + sessionCommands + fileCommands
     + volumeCommands + intensityCommands + dataCommands + tableCommands
     + learningCommands + evaluationCommands + objectCommands + plotCommands
     + stringCommands + listCommands + pathCommands + tableVerbCommands
