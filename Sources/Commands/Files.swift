@@ -8,7 +8,7 @@ import Learning
 import Runtime
 import VolumeIO
 
-// `load` and `save`: files in and out, format by extension. (`ls`, `cd`, `pwd` live in Looking.swift.)
+// `load` and `save`: files in and out, format by extension. (`ls`, `cd`, `pwd` live in Navigation.swift.)
 
 let fileCommands: [Command] = [
     Command(

@@ -3,7 +3,7 @@ import Runtime
 import Kernels
 
 /// The builtins of the language itself: printing, conversion, lists, help, source, time, exit.
-let languageCommands: [Command] = [
+let builtinCommands: [Command] = [
     Command(
         name: "print", topic: .language,
         summary: "print values separated by spaces, then a newline",

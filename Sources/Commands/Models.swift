@@ -59,7 +59,7 @@ public struct ModelValue: OpaqueValue {
     }
 }
 
-let learningCommands: [Command] = [
+let modelCommands: [Command] = [
     Command(
         name: "train", topic: .learning,
         summary: "train a 2D U-Net on images and labels (returns a model)",

@@ -3,7 +3,7 @@ import Blocks
 import Runtime
 import Kernels
 
-let dataCommands: [Command] = [
+let phantomCommands: [Command] = [
     Command(
         name: "phantom", topic: .data,
         summary: "a synthetic cardiac SBF-SEM volume with its ground truth (image, mask, labels, contour)",
