@@ -54,14 +54,16 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Kernels", "Runtime", "VolumeIO", "Learning", "Language", "Commands"]),
         .executableTarget(name: "emsh-fuzz", dependencies: ["FuzzTargets", "CFuzzer"]),
 
+        // What every test target shares: the package root and temporary folders.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["_Platform", "Kernels", "KernelsSIMD"], exclude: ["Fixtures"]),
-        .testTarget(name: "VolumeIOTests", dependencies: ["_Platform", "VolumeIO", "Kernels"]),
+        .testTarget(name: "VolumeIOTests", dependencies: ["TestSupport", "_Platform", "VolumeIO", "Kernels"]),
         .testTarget(name: "LearningTests", dependencies: ["_Platform", "Learning", "Kernels"]),
-        .testTarget(name: "LanguageTests", dependencies: ["_Platform", "Language", "Commands", "Runtime", "Shell"],
+        .testTarget(name: "LanguageTests", dependencies: ["TestSupport", "_Platform", "Language", "Commands", "Runtime", "Shell"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Language", "Runtime", "Kernels"]),
-        .testTarget(name: "ShellTests", dependencies: ["_Platform", "Shell"]),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
-        .testTarget(name: "BlocksTests", dependencies: ["_Platform", "Blocks", "Kernels", "VolumeIO", "Learning"]),
+        .testTarget(name: "CommandsTests", dependencies: ["TestSupport", "Commands", "Language", "Runtime", "Kernels"]),
+        .testTarget(name: "ShellTests", dependencies: ["TestSupport", "_Platform", "Shell"]),
+        .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "FuzzTargets"]),
+        .testTarget(name: "BlocksTests", dependencies: ["TestSupport", "_Platform", "Blocks", "Kernels", "VolumeIO", "Learning"]),
     ]
 )

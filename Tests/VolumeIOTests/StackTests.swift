@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import Testing
 @testable import VolumeIO
+import TestSupport
 
 @Suite struct StackTests {
     func writeSlices(_ d: TempDir, _ names: [String], width: Int = 6, height: Int = 4) throws -> [[UInt8]] {
