@@ -72,16 +72,11 @@ enum FileListing {
 
     /// The visible entries of a folder, sorted; folders end in `/`.
     static func folder(_ dir: String) throws -> [String] {
-        guard let d = opendir(dir) else {
+        guard let entries = folderEntries(dir) else {
             throw EmshError(.io, "ls: cannot list \(dir): \(errnoMessage())")
         }
-        defer { closedir(d) }
         var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix(".") { continue }
+        for name in entries where !name.hasPrefix(".") {
             let full = dir == "." ? name : (dir.hasSuffix("/") ? dir + name : dir + "/" + name)
             names.append(isFolder(full) ? name + "/" : name)
         }

@@ -56,14 +56,9 @@ public func expandPattern(_ pattern: String, relativeTo cwd: String) throws -> [
 }
 
 private func listImages(in dir: String, pattern: String) throws -> [String] {
-    guard let d = opendir(dir) else { throw IOError(pattern, "cannot read folder: \(errnoMessage())") }
-    defer { closedir(d) }
+    guard let entries = folderEntries(dir) else { throw IOError(pattern, "cannot read folder: \(errnoMessage())") }
     var out: [String] = []
-    while let e = readdir(d) {
-        let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name.hasPrefix(".") { continue }
+    for name in entries where !name.hasPrefix(".") {
         guard let dot = name.lastIndex(of: ".") else { continue }
         let ext = name[name.index(after: dot)...].lowercased()
         guard imageExtensions.contains(ext) else { continue }

@@ -50,3 +50,16 @@ public func makeFolders(_ path: String) throws {
         prefix += "/"
     }
 }
+
+/// The names in the folder `path` (without `.` and `..`), in the order the file system gives them;
+/// nil when it cannot be read (`errnoMessage()` then says why).
+public func folderEntries(_ path: String) -> [String]? {
+    guard let d = opendir(path) else { return nil }
+    defer { closedir(d) }
+    var names: [String] = []
+    while let e = readdir(d) {
+        let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}

@@ -29,13 +29,7 @@ enum ZarrFiles {
 
     /// Whether the folder holds anything (besides . and ..).
     static func isEmptyFolder(_ path: String) -> Bool {
-        guard let d = opendir(path) else { return false }
-        defer { closedir(d) }
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { return false }
-        }
-        return true
+        folderEntries(path)?.isEmpty ?? false
     }
 
     /// Deletes the folder `path` and everything in it (rm -r; symbolic links are removed, never
@@ -47,13 +41,7 @@ enum ZarrFiles {
             if unlink(path) != 0 { throw IOError(path, "cannot delete: \(errnoMessage())") }
             return
         }
-        guard let d = opendir(path) else { throw IOError(path, "cannot list: \(errnoMessage())") }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(d)
+        guard let names = folderEntries(path) else { throw IOError(path, "cannot list: \(errnoMessage())") }
         for n in names { try removeTree(path + "/" + n) }
         if rmdir(path) != 0 { throw IOError(path, "cannot delete folder: \(errnoMessage())") }
     }
