@@ -240,20 +240,10 @@ extension TIFF {
         }
         if page.deflate, try readDeflateStrips(h, page: page, into: dest) { return }
         if !page.tiled {
-            var rps: UInt32 = 0
-            _ = emsh_tiff_get_u32_default(t, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
-            let rows = max(1, min(Int(rps), page.height))
-            let strips = Int(TIFFNumberOfStrips(t))
-            var y = 0
-            var s = 0
-            while y < page.height {
-                if s >= strips { throw IOError(h.path, "page \(page.index): too few strips for \(page.height) rows") }
-                let r = min(rows, page.height - y)
+            try forEachStrip(h, page: page) { s, y, r in
                 let want = r * rowBytes
                 let got = TIFFReadEncodedStrip(t, UInt32(s), dest + y * rowBytes, tmsize_t(want))
                 if got != tmsize_t(want) { throw h.fail("page \(page.index): strip \(s) is corrupt or truncated") }
-                y += r
-                s += 1
             }
             return
         }
@@ -298,16 +288,8 @@ extension TIFF {
     static func readRawStrips(_ h: TIFFHandle, page: TIFFPage, into dest: UnsafeMutableRawPointer) throws {
         let t = h.tif
         let rowBytes = page.width * page.type.byteSize
-        var rps: UInt32 = 0
-        _ = emsh_tiff_get_u32_default(t, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
-        let rows = max(1, min(Int(rps), page.height))
-        let strips = Int(TIFFNumberOfStrips(t))
         let fd = TIFFFileno(t)
-        var y = 0
-        var s = 0
-        while y < page.height {
-            if s >= strips { throw IOError(h.path, "page \(page.index): too few strips for \(page.height) rows") }
-            let r = min(rows, page.height - y)
+        try forEachStrip(h, page: page) { s, y, r in
             let want = r * rowBytes
             var err: Int32 = 0
             let off = TIFFGetStrileOffsetWithErr(t, UInt32(s), &err)
@@ -316,6 +298,21 @@ extension TIFF {
                 throw IOError(h.path, "page \(page.index): strip \(s) holds \(count) bytes, \(want) expected (corrupt or truncated)")
             }
             try readFully(fd, into: dest + y * rowBytes, count: want, at: off, path: h.path, what: "page \(page.index): strip \(s)")
+        }
+    }
+
+    /// Calls `body(strip, firstRow, rowCount)` for the strips of the current page in order; a page
+    /// with fewer strips than its rows need is an error.
+    static func forEachStrip(_ h: TIFFHandle, page: TIFFPage, _ body: (Int, Int, Int) throws -> Void) throws {
+        var rps: UInt32 = 0
+        _ = emsh_tiff_get_u32_default(h.tif, UInt32(TIFFTAG_ROWSPERSTRIP), &rps)
+        let rows = max(1, min(Int(rps), page.height))
+        let strips = Int(TIFFNumberOfStrips(h.tif))
+        var y = 0, s = 0
+        while y < page.height {
+            if s >= strips { throw IOError(h.path, "page \(page.index): too few strips for \(page.height) rows") }
+            let r = min(rows, page.height - y)
+            try body(s, y, r)
             y += r
             s += 1
         }
