@@ -22,7 +22,7 @@ let showCommands: [Command] = [
         positionals: [.positional("value", .any, "the value to draw")],
         options: [
             .option("z", .int, "the slice to draw (volumes, histograms); negative counts from the end"),
-            .option("rows", .int, "table rows to show", default: .number(20)),
+            .option("rows", .int, "table rows to show", default: .number(20), in: .atLeast(1)),
         ],
         examples: [
             Example("p = phantom --size [4, 32, 32]; show $p.image --z 1", "draw slice 1 of the phantom's image", expect: "slice 1"),
@@ -40,7 +40,7 @@ let showCommands: [Command] = [
                 z = 0
                 title = "slice \(slice) of \(n) · " + c.summary
             }
-            host.write(try ShowRender.render(value, z: z, rows: max(1, try args.int("rows")), args: args, title: title))
+            host.write(try ShowRender.render(value, z: z, rows: try args.int("rows"), args: args, title: title))
             return .null
         }
     ),
