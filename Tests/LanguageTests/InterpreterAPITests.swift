@@ -3,6 +3,8 @@ import Language
 import Runtime
 import Kernels
 import Commands
+import Foundation
+import TestSupport
 
 private func fresh() -> (Interpreter, OutputBuffer, OutputBuffer) {
     let out = OutputBuffer(), err = OutputBuffer()
@@ -137,10 +139,9 @@ func foreignErrorLocated() throws {
 @Test("source finds stdlib scripts by name through searchPaths")
 func sourceSearchPath() throws {
     let (i, _, _) = fresh()
-    let dir = "/tmp/emsh-lang-test-\(getpidValue())"
-    try? FileManagerShim.makeDirectory(dir)
-    defer { FileManagerShim.remove(dir) }
-    try FileManagerShim.write("libx = 42\n", to: dir + "/mylib.ems")
+    let tmp = TempDir("lang")
+    let dir = tmp.path
+    try "libx = 42\n".write(toFile: tmp.file("mylib.ems"), atomically: true, encoding: .utf8)
     i.searchPaths = [dir]
     _ = try i.run("source mylib", file: "t.ems")
     #expect(i.variable("libx")?.display == "42")
