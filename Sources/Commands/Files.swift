@@ -80,7 +80,7 @@ let fileCommands: [Command] = [
                 if args.flag("mask") { throw args.error("mask", "--mask reads a whole volume; give the store to components or fit, which take non-zero voxels as foreground") }
                 if args.has("z") {
                     let z = try args.range("z", count: c.shape.z)
-                    return .volume(try c.read(Box(z: z, y: 0..<c.shape.y, x: 0..<c.shape.x)))
+                    return .volume(try c.read(Box(slices: z, of: c.shape)))
                 }
                 return .object(ChunkedValue(c))
             }

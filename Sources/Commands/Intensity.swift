@@ -22,7 +22,7 @@ let intensityCommands: [Command] = [
             if let c = args.chunked("vol") {
                 guard args.has("z") else { return .histogram(try blockCall(args) { try Blockwise.histogram(c) }) }
                 let k = try args.slice("z", count: c.shape.z)
-                let slice = try blockCall(args) { try c.read(Box(z: k..<(k + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) }
+                let slice = try blockCall(args) { try c.read(Box(slices: k..<(k + 1), of: c.shape)) }
                 return .histogram(try histogram(slice))
             }
             let v = try args.volume("vol")

@@ -36,7 +36,7 @@ let showCommands: [Command] = [
                 // A chunked volume: only the slice drawn is read.
                 let n = c.shape.z
                 let slice = args.has("z") ? try args.slice("z", count: n) : n / 2
-                value = .volume(try blockCall(args) { try c.volume.read(Box(z: slice..<(slice + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+                value = .volume(try blockCall(args) { try c.volume.read(Box(slices: slice..<(slice + 1), of: c.shape)) })
                 z = 0
                 title = "slice \(slice) of \(n) · " + c.summary
             }

@@ -23,17 +23,12 @@ let volumeCommands: [Command] = [
             Example("p = phantom --size [4, 32, 32]; crop $p.labels --z -2:", "the last two slices of the labels", expect: "2×32×32"),
         ],
         run: { args, _ in
-            if let c = args.chunked("vol") {
-                let box = Box(z: args.has("z") ? try args.range("z", count: c.shape.z) : 0..<c.shape.z,
-                              y: args.has("y") ? try args.range("y", count: c.shape.y, axis: "y") : 0..<c.shape.y,
-                              x: args.has("x") ? try args.range("x", count: c.shape.x, axis: "x") : 0..<c.shape.x)
-                return .volume(try blockCall(args) { try c.read(box) })
-            }
-            let v = try args.volume("vol")
-            let z = args.has("z") ? try args.range("z", count: v.shape.z) : nil
-            let y = args.has("y") ? try args.range("y", count: v.shape.y, axis: "y") : nil
-            let x = args.has("x") ? try args.range("x", count: v.shape.x, axis: "x") : nil
-            return .volume(try crop(v, z: z, y: y, x: x))
+            let chunked = args.chunked("vol")
+            let shape = try chunked?.shape ?? args.volume("vol").shape
+            func axis(_ name: String, _ n: Int) throws -> Range<Int> { args.has(name) ? try args.range(name, count: n, axis: name) : 0..<n }
+            let box = Box(z: try axis("z", shape.z), y: try axis("y", shape.y), x: try axis("x", shape.x))
+            if let c = chunked { return .volume(try blockCall(args) { try c.read(box) }) }
+            return .volume(try crop(try args.volume("vol"), z: box.z, y: box.y, x: box.x))
         }
     ),
     Command(
@@ -54,11 +49,10 @@ let volumeCommands: [Command] = [
         run: { args, _ in
             if let c = args.chunked("vol") {
                 let r = try args.range("range", count: c.shape.z)
-                return .volume(try blockCall(args) { try c.read(Box(z: r, y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+                return .volume(try blockCall(args) { try c.read(Box(slices: r, of: c.shape)) })
             }
             let v = try args.volume("vol")
-            let r = try args.range("range", count: v.shape.z)
-            return .volume(try crop(v, z: r))
+            return .volume(try crop(v, z: try args.range("range", count: v.shape.z)))
         }
     ),
     Command(
