@@ -228,7 +228,7 @@ func helpText(_ c: Command) -> String {
         if option && !p.type.isFlag { head += " \(p.type.placeholder)" }
         var line = "  " + head.padding(22) + " " + p.help
         if !p.type.isFlag { line += " (\(p.type)" + (p.bounds.map { ", \($0)" } ?? "") + ")" }
-        if let d = p.defaultValue, !p.type.isFlag, !(option == false && p.required) { line += " [default: \(d.literal)]" }
+        if let d = p.defaultText, !p.type.isFlag, !(option == false && p.required) { line += " [default: \(d)]" }
         if !option && !p.required && !p.variadic && p.defaultValue == nil { line += " [optional]" }
         return line + "\n"
     }

@@ -17,7 +17,7 @@ public func commandReference(_ commands: [Command] = allCommands) -> String {
                 for p in params {
                     let isOption = !c.positionals.contains { $0.name == p.name }
                     let name = isOption ? "`--\(p.name)`" : "`\(p.name.uppercased())\(p.variadic ? "..." : "")`"
-                    let def = p.type.isFlag ? "" : (p.defaultValue.map { "`\($0.literal)`" } ?? (p.required ? "required" : ""))
+                    let def = p.type.isFlag ? "" : (p.defaultText.map { "`\($0)`" } ?? (p.required ? "required" : ""))
                     let type = p.type.description + (p.bounds.map { ", \($0)" } ?? "")
                     out += "| \(name) | \(type.replacingPipes) | \(def) | \(p.help.replacingPipes) |\n"
                 }

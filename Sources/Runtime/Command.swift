@@ -116,6 +116,14 @@ public struct Parameter: Sendable {
         self.required = required; self.variadic = variadic; self.defaultValue = defaultValue; self.bounds = bounds
     }
 
+    /// The default as help and the README reference show it: a choice's word bare, anything else
+    /// as its literal (nil when there is none).
+    public var defaultText: String? {
+        guard let d = defaultValue else { return nil }
+        if case .choice = type { return d.display }
+        return d.literal
+    }
+
     public static func positional(_ name: String, _ type: ParamType, _ help: String, in bounds: Bounds? = nil) -> Parameter {
         Parameter(name: name, type: type, help: help, required: true, variadic: false, defaultValue: nil, bounds: bounds)
     }
