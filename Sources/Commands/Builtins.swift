@@ -118,7 +118,7 @@ let builtinCommands: [Command] = [
             for (name, value) in vs {
                 var line = value.literal
                 if line.count > 100 { line = String(line.prefix(97)) + "..." }
-                host.write(name.padding(width) + " = " + line + "\n")
+                host.write(name.padded(to: width) + " = " + line + "\n")
             }
             return .null
         }
@@ -200,11 +200,6 @@ let builtinCommands: [Command] = [
     ),
 ]
 
-extension String {
-    fileprivate func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
-}
 
 /// `help` with no argument: commands grouped by topic, with their summaries.
 func helpIndex(_ registry: Registry) -> String {
@@ -214,7 +209,7 @@ func helpIndex(_ registry: Registry) -> String {
         let commands = registry.commands.filter { $0.topic == t }
         if commands.isEmpty { continue }
         out += "\n\(t.rawValue)\n"
-        for c in commands { out += "  " + c.name.padding(width) + "  " + c.summary + "\n" }
+        for c in commands { out += "  " + c.name.padded(to: width) + "  " + c.summary + "\n" }
     }
     return out
 }
@@ -226,7 +221,7 @@ func helpText(_ c: Command) -> String {
     func describe(_ p: Parameter, option: Bool) -> String {
         var head = option ? "--\(p.name)" : p.name.uppercased() + (p.variadic ? "..." : "")
         if option && !p.type.isFlag { head += " \(p.type.placeholder)" }
-        var line = "  " + head.padding(22) + " " + p.help
+        var line = "  " + head.padded(to: 22) + " " + p.help
         if !p.type.isFlag { line += " (\(p.type)" + (p.bounds.map { ", \($0)" } ?? "") + ")" }
         if let d = p.defaultText, !p.type.isFlag, !(option == false && p.required) { line += " [default: \(d)]" }
         if !option && !p.required && !p.variadic && p.defaultValue == nil { line += " [optional]" }

@@ -52,7 +52,7 @@ let fileCommands: [Command] = [
         run: { args, host in
             let pattern = try args.string("pattern")
             let cwd = currentDirectory() ?? "."
-            switch fileExtensionOf(pattern) {
+            switch fileExtension(pattern) {
             case "csv":
                 let path = try expandPattern(expandHome(pattern), relativeTo: cwd)
                 guard path.count == 1 else { throw args.error("pattern", "\(pattern) matches \(path.count) CSV files; load one at a time") }
@@ -133,7 +133,7 @@ let fileCommands: [Command] = [
         run: { args, _ in
             guard let given = args["value"] else { throw args.error("value", "nothing to save (nil)") }
             let path = expandHome(try args.string("path"))
-            let ext = fileExtensionOf(path)
+            let ext = fileExtension(path)
             if ext == "zarr" {
                 return try saveZarr(args, given, path: path)
             }
@@ -250,21 +250,16 @@ private func saveZarr(_ args: Arguments, _ value: Value, path: String) throws ->
 func isZarrStore(_ path: String, cwd: String) -> Bool {
     var p = path
     while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
-    return fileExtensionOf(p) == "zarr" || ZarrArray.isStore(p.hasPrefix("/") ? p : cwd + "/" + p)
+    return fileExtension(p) == "zarr" || ZarrArray.isStore(p.hasPrefix("/") ? p : cwd + "/" + p)
 }
 
 /// Lower-cased extension of the last path component ("" when none).
 /// Throws unless `path` ends in `.ext` (any case): the files `plot` and `overlay` write have one format.
 func requireExtension(_ args: Arguments, _ ext: String) throws {
     let path = try args.string("path")
-    guard fileExtensionOf(path) == ext else {
+    guard fileExtension(path) == ext else {
         throw args.error("path", "\(args.command.name) writes .\(ext) files; \(path) does not end in .\(ext)")
     }
 }
 
-func fileExtensionOf(_ path: String) -> String {
-    let base = path.split(separator: "/").last.map(String.init) ?? path
-    guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return "" }
-    return base[base.index(after: dot)...].lowercased()
-}
 

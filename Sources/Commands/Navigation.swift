@@ -77,7 +77,7 @@ enum FileListing {
         }
         var names: [String] = []
         for name in entries where !name.hasPrefix(".") {
-            let full = dir == "." ? name : (dir.hasSuffix("/") ? dir + name : dir + "/" + name)
+            let full = dir == "." ? name : joinPath(dir, name)
             names.append(isFolder(full) ? name + "/" : name)
         }
         return names.sorted()

@@ -62,7 +62,7 @@ private func listImages(in dir: String, pattern: String) throws -> [String] {
         guard let dot = name.lastIndex(of: ".") else { continue }
         let ext = name[name.index(after: dot)...].lowercased()
         guard imageExtensions.contains(ext) else { continue }
-        let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+        let path = joinPath(dir, name)
         if isFile(path) { out.append(path) }
     }
     return out.sorted(by: naturalLess)

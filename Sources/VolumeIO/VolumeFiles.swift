@@ -143,12 +143,6 @@ public enum VolumeIO {
     public static func binarize(_ v: Volume) throws -> Volume { try Kernels.binarize(v) }
 }
 
-/// Lower-cased extension without the dot ("" when none).
-func fileExtension(_ path: String) -> String {
-    let base = splitPath(path).base
-    guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return "" }
-    return base[base.index(after: dot)...].lowercased()
-}
 
 /// One printf-style integer conversion in a file name: `%d`, `%3d`, `%03d`.
 struct SlicePattern {

@@ -63,3 +63,18 @@ public func folderEntries(_ path: String) -> [String]? {
     }
     return names
 }
+
+/// `a/b`: `a/` + `b` gives `a/b` too; an empty `a` gives `b`.
+public func joinPath(_ a: String, _ b: String) -> String {
+    var a = Substring(a)
+    while a.count > 1, a.hasSuffix("/") { a = a.dropLast() }
+    return a.isEmpty ? b : a + "/" + b
+}
+
+/// The lower-cased extension of the last name in `path` without the dot ("" when there is none; a
+/// leading dot, as in `.bashrc`, is no extension; `out.zarr/` gives "zarr").
+public func fileExtension(_ path: String) -> String {
+    let base = path.split(separator: "/").last.map(String.init) ?? path
+    guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return "" }
+    return base[base.index(after: dot)...].lowercased()
+}

@@ -63,7 +63,7 @@ public struct ZarrArray: Sendable {
         case .file, .other: throw IOError(path, "is a file, not a Zarr store (a folder with .zgroup/.zarray or zarr.json)")
         case .folder: break
         }
-        let v3 = ZarrFiles.join(path, "zarr.json")
+        let v3 = joinPath(path, "zarr.json")
         if pathKind(v3) == .file {
             let j = try ZarrFiles.readJSON(v3)
             switch j["node_type"]?.string {
@@ -80,8 +80,8 @@ public struct ZarrArray: Sendable {
                 throw IOError(v3, "node_type \(j["node_type"]?.text() ?? "missing") must be \"array\" or \"group\"")
             }
         }
-        let zarray = ZarrFiles.join(path, ".zarray")
-        let zattrs = ZarrFiles.join(path, ".zattrs")
+        let zarray = joinPath(path, ".zarray")
+        let zattrs = joinPath(path, ".zattrs")
         let attrs = pathKind(zattrs) == .file ? try ZarrFiles.readJSON(zattrs) : nil
         if pathKind(zarray) == .file {
             let meta = try ZarrArrayMeta.parseV2(try ZarrFiles.readJSON(zarray), file: zarray)
@@ -89,7 +89,7 @@ public struct ZarrArray: Sendable {
                             attributesFile: zattrs, multiscales: nil, level: level)
         }
         guard let attrs else {
-            if pathKind(ZarrFiles.join(path, ".zgroup")) == .file {
+            if pathKind(joinPath(path, ".zgroup")) == .file {
                 throw IOError(zattrs, "does not exist: a Zarr group without OME multiscales metadata (no image to open)")
             }
             throw IOError(path, "is not a Zarr store (no .zgroup, .zattrs, .zarray or zarr.json in it)")
@@ -105,10 +105,10 @@ public struct ZarrArray: Sendable {
         if level < 0 || level >= ms.datasets.count {
             throw IOError(path, "has \(ms.datasets.count) level\(ms.datasets.count == 1 ? "" : "s") (0 to \(ms.datasets.count - 1)); there is no level \(level)")
         }
-        let arrayPath = ZarrFiles.join(path, ms.datasets[level].path)
+        let arrayPath = joinPath(path, ms.datasets[level].path)
         if pathKind(arrayPath) != .folder { throw IOError(arrayPath, "does not exist (level \(level) of \(attributesFile))") }
-        let v3 = ZarrFiles.join(arrayPath, "zarr.json")
-        let v2 = ZarrFiles.join(arrayPath, ".zarray")
+        let v3 = joinPath(arrayPath, "zarr.json")
+        let v2 = joinPath(arrayPath, ".zarray")
         let meta: ZarrArrayMeta
         let metaFile: String
         if pathKind(v3) == .file {
@@ -240,7 +240,7 @@ public struct ZarrArray: Sendable {
             if k > 0 { key += meta.separator }
             key += String(meta.shardShape.map { i / ($0[k] / meta.chunks[k]) } ?? i)
         }
-        return ZarrFiles.join(arrayPath, key)
+        return joinPath(arrayPath, key)
     }
 
     /// Whether the chunk is stored (for a sharded array: its shard exists and lists it).
@@ -473,12 +473,12 @@ public struct ZarrArray: Sendable {
         while bare.count > 1, bare.hasSuffix("/") { bare = bare.dropLast() }     // "x.zarr/" names x.zarr
         let (parent, name) = splitPath(String(bare))
         if !parent.isEmpty && pathKind(parent) != .folder { throw IOError(path, "folder \(parent) does not exist") }
-        try makeFolders(ZarrFiles.join(path, "0"))
-        try writeArrayMetadata(ZarrFiles.join(path, "0"), shape: shapeList, chunks: chunkList, dtype: dtype, codec: codec)
-        try ZarrFiles.writeMetadata(.object([("zarr_format", .int(2))]), to: ZarrFiles.join(path, ".zgroup"))
+        try makeFolders(joinPath(path, "0"))
+        try writeArrayMetadata(joinPath(path, "0"), shape: shapeList, chunks: chunkList, dtype: dtype, codec: codec)
+        try ZarrFiles.writeMetadata(.object([("zarr_format", .int(2))]), to: joinPath(path, ".zgroup"))
         let scale = [spacing.z, spacing.y, spacing.x]
         try ZarrFiles.writeMetadata(groupAttributes(name: name.isEmpty ? "image" : name, scales: [scale], kind: kind, extra: nil),
-                                    to: ZarrFiles.join(path, ".zattrs"))
+                                    to: joinPath(path, ".zattrs"))
         return try open(path)
     }
 
@@ -495,7 +495,7 @@ public struct ZarrArray: Sendable {
             ("filters", .null),
             ("dimension_separator", .string("/")),
         ])
-        try ZarrFiles.writeMetadata(j, to: ZarrFiles.join(folder, ".zarray"))
+        try ZarrFiles.writeMetadata(j, to: joinPath(folder, ".zarray"))
     }
 
     /// The group `.zattrs`: NGFF v0.4 multiscales with one dataset per scale (z, y, x in nm),

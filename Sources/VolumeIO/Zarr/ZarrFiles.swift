@@ -20,12 +20,6 @@ enum ZarrFiles {
         return try readBudgetedFile(path)
     }
 
-    /// `a/b` joined; `a/` + `b` gives `a/b`.
-    static func join(_ a: String, _ b: String) -> String {
-        var a = Substring(a)
-        while a.count > 1, a.hasSuffix("/") { a = a.dropLast() }
-        return a.isEmpty ? b : a + "/" + b
-    }
 
     /// Whether the folder holds anything (besides . and ..).
     static func isEmptyFolder(_ path: String) -> Bool {
@@ -48,7 +42,7 @@ enum ZarrFiles {
 
     /// Whether the folder looks like a Zarr store or array (so that overwriting may delete it).
     static func isZarrFolder(_ path: String) -> Bool {
-        [".zgroup", ".zattrs", ".zarray", "zarr.json"].contains { pathKind(join(path, $0)) == .file }
+        [".zgroup", ".zattrs", ".zarray", "zarr.json"].contains { pathKind(joinPath(path, $0)) == .file }
     }
 
     private static let counter = Atomic<Int>(0)
