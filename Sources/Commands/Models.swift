@@ -59,9 +59,9 @@ public struct ModelValue: OpaqueValue {
     }
 }
 
-let learningCommands: [Command] = [
+let modelCommands: [Command] = [
     Command(
-        name: "train", topic: "learning",
+        name: "train", topic: .learning,
         summary: "train a 2D U-Net on images and labels (returns a model)",
         help: """
         Trains a U-Net (depth levels including the bottleneck, WIDTH channels doubling per level, group
@@ -134,7 +134,7 @@ let learningCommands: [Command] = [
         }
     ),
     Command(
-        name: "infer", topic: "learning",
+        name: "infer", topic: .learning,
         summary: "probability map of a model (or an ensemble) on a volume",
         help: """
         Predicts every slice of IMAGES with MODEL, or with a list of models as an ensemble (their probabilities are
