@@ -34,7 +34,7 @@ let package = Package(
         // The volume type and pure numeric code; imports only KernelsSIMD.
         .target(name: "Kernels", dependencies: ["_Platform", "KernelsSIMD"]),
         // PNG / TIFF / CSV / OME-Zarr readers and writers.
-        .target(name: "VolumeIO", dependencies: ["_Platform", "Kernels", "CPNG", "CTIFF", "PNGCodec", "CZstd", "CBlosc"]),
+        .target(name: "VolumeIO", dependencies: ["_Platform", "Kernels", "CTIFF", "PNGCodec", "CZstd", "CBlosc"]),
         // Tensors, layers, U-Net, training and inference over OpenBLAS.
         .target(name: "Learning", dependencies: ["_Platform", "Kernels", "CBLAS"]),
         // Volumes larger than memory: block grids, block tasks, in-process and Slurm execution.
@@ -42,11 +42,11 @@ let package = Package(
         // Values, the command declaration, argument coercion, errors.
         .target(name: "Runtime", dependencies: ["_Platform", "Kernels"], exclude: ["COMMANDS.md"]),
         // Lexer, parser, AST, diagnostics, interpreter.
-        .target(name: "Language", dependencies: ["_Platform", "Runtime"]),
+        .target(name: "Language", dependencies: ["_Platform", "Kernels", "Runtime"]),
         // Every command, one file per topic, and the one registry list.
         .target(name: "Commands", dependencies: ["_Platform", "Runtime", "Kernels", "VolumeIO", "Learning", "Blocks"]),
         // REPL, completion, journal, script runner, CLI.
-        .target(name: "Shell", dependencies: ["_Platform", "Language", "Commands", "Runtime", "Blocks", "CReadline"]),
+        .target(name: "Shell", dependencies: ["_Platform", "Kernels", "Language", "Commands", "Runtime", "Blocks", "CReadline"]),
         .executableTarget(name: "emsh", dependencies: ["Shell"]),
 
         // Fuzzing: the targets as a library (replayed by a test), and a libFuzzer driver (scripts/fuzz).
@@ -54,14 +54,17 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Kernels", "Runtime", "VolumeIO", "Learning", "Language", "Commands"]),
         .executableTarget(name: "emsh-fuzz", dependencies: ["FuzzTargets", "CFuzzer"]),
 
+        // What every test target shares: the package root and temporary folders.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["_Platform", "Kernels", "KernelsSIMD"], exclude: ["Fixtures"]),
-        .testTarget(name: "VolumeIOTests", dependencies: ["_Platform", "VolumeIO", "Kernels"]),
-        .testTarget(name: "LearningTests", dependencies: ["_Platform", "Learning", "Kernels"]),
-        .testTarget(name: "LanguageTests", dependencies: ["_Platform", "Language", "Commands", "Runtime", "Shell"],
+        .testTarget(name: "VolumeIOTests", dependencies: ["TestSupport", "_Platform", "VolumeIO", "Kernels", "CTIFF"]),
+        .testTarget(name: "LearningTests", dependencies: ["_Platform", "Learning", "Kernels", "CBLAS"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime"]),
+        .testTarget(name: "LanguageTests", dependencies: ["TestSupport", "_Platform", "Language", "Commands", "Runtime", "Kernels"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "Language", "Runtime", "Kernels"]),
-        .testTarget(name: "ShellTests", dependencies: ["_Platform", "Shell"]),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
-        .testTarget(name: "BlocksTests", dependencies: ["_Platform", "Blocks", "Kernels", "VolumeIO", "Learning"]),
+        .testTarget(name: "CommandsTests", dependencies: ["TestSupport", "_Platform", "Commands", "Language", "Runtime", "Kernels"]),
+        .testTarget(name: "ShellTests", dependencies: ["TestSupport", "_Platform", "Shell", "Commands", "Runtime", "Kernels"]),
+        .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "FuzzTargets"]),
+        .testTarget(name: "BlocksTests", dependencies: ["TestSupport", "_Platform", "Blocks", "Kernels", "VolumeIO", "Learning"]),
     ]
 )

@@ -4,7 +4,7 @@ import Kernels
 
 let evaluationCommands: [Command] = [
     Command(
-        name: "fscore", topic: "evaluation",
+        name: "fscore", topic: .evaluation,
         summary: "the thesis's F-score threshold sweep: best level per slice, averaged",
         help: """
         Quantises the probability to q = round(255·p) (halves round up, away from zero; a u8 volume is taken
@@ -42,7 +42,7 @@ let evaluationCommands: [Command] = [
         }
     ),
     Command(
-        name: "threshold", topic: "evaluation",
+        name: "threshold", topic: .evaluation,
         summary: "mask of the voxels ≥ T",
         help: """
         Keeps the voxels whose value is at least T (compared in double precision; NaN is never kept):
@@ -64,7 +64,7 @@ let evaluationCommands: [Command] = [
         }
     ),
     Command(
-        name: "metrics", topic: "evaluation",
+        name: "metrics", topic: .evaluation,
         summary: "precision, recall, F, IoU and TP/FP/FN of a mask against the truth",
         help: """
         Non-zero voxels are positive in both (an f32 volume: > 0.5). Returns a record with `precision`,

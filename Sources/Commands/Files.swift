@@ -8,11 +8,11 @@ import Learning
 import Runtime
 import VolumeIO
 
-// `load` and `save`: files in and out, format by extension. (`ls`, `cd`, `pwd` live in Looking.swift.)
+// `load` and `save`: files in and out, format by extension. (`ls`, `cd`, `pwd` live in Navigation.swift.)
 
 let fileCommands: [Command] = [
     Command(
-        name: "load", topic: "files",
+        name: "load", topic: .files,
         summary: "load a PNG sequence or multipage TIFF as a volume, a table (.csv) or a model (.emodel)",
         help: """
         PATTERN is a glob (`data/*.png`, quoted or not), a folder (all its .png/.tif files) or one file,
@@ -37,7 +37,7 @@ let fileCommands: [Command] = [
         positionals: [.positional("pattern", .string, "files to load: glob, folder or file (.png, .tif, .csv, .emodel)")],
         options: [
             .flag("mask", "non-zero voxels become 1 (a mask)"),
-            .option("spacing", .numbers(3), "voxel spacing [x, y, z] in nm"),
+            .option("spacing", .numbers(3), "voxel spacing [x, y, z] in nm", in: .above(0)),
             .option("z", .range, "only these slices, a:b (b excluded)"),
             .option("level", .int, "OME-Zarr: the scale level (0 = full resolution)", default: .number(0), in: .atLeast(0)),
         ],
@@ -52,7 +52,7 @@ let fileCommands: [Command] = [
         run: { args, host in
             let pattern = try args.string("pattern")
             let cwd = currentDirectory() ?? "."
-            switch fileExtensionOf(pattern) {
+            switch fileExtension(pattern) {
             case "csv":
                 let path = try expandPattern(expandHome(pattern), relativeTo: cwd)
                 guard path.count == 1 else { throw args.error("pattern", "\(pattern) matches \(path.count) CSV files; load one at a time") }
@@ -80,30 +80,23 @@ let fileCommands: [Command] = [
                 if args.flag("mask") { throw args.error("mask", "--mask reads a whole volume; give the store to components or fit, which take non-zero voxels as foreground") }
                 if args.has("z") {
                     let z = try args.range("z", count: c.shape.z)
-                    return .volume(try c.read(Box(z: z, y: 0..<c.shape.y, x: 0..<c.shape.x)))
+                    return .volume(try c.read(Box(slices: z, of: c.shape)))
                 }
                 return .object(ChunkedValue(c))
             }
             let paths = try expandPattern(expanded, relativeTo: cwd)
-            var z: Range<Int>?
-            if args.has("z") {
-                let count = try sliceCount(paths)
-                z = try args.range("z", count: count)
-            }
+            let z = args.has("z") ? try args.indexRange("z") : nil
             var v = try VolumeIO.loadVolume(paths: paths, pattern: pattern, z: z, mask: args.flag("mask"),
                                         warn: { host.warn($0) })
             if args.has("spacing") {
                 let s = try args.numbers("spacing")
-                guard s.count == 3, s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-                    throw args.error("spacing", "spacing must be three positive numbers [x, y, z] in nm")
-                }
                 v.spacing = Spacing(x: s[0], y: s[1], z: s[2])
             }
             return .volume(v)
         }
     ),
     Command(
-        name: "save", topic: "files",
+        name: "save", topic: .files,
         summary: "save a value to a file, format by extension (.tif, .png, .csv, .emodel, .svg)",
         help: """
         Volumes: `.tif`/`.tiff` writes one multipage TIFF (u8, u16, u32, f32) that Fiji and tifffile open
@@ -128,7 +121,7 @@ let fileCommands: [Command] = [
         options: [
             .option("compress", .choice(saveCompressions), "TIFF: none|lzw|deflate|packbits; Zarr: zstd|zlib|gzip|blosc|none"),
             .option("tile", .int, "TIFF: write N×N tiles instead of strips", in: .between(16, 65536)),
-            .option("chunks", .numbers(3), "Zarr: chunk shape [z, y, x]"),
+            .option("chunks", .integers(3), "Zarr: chunk shape [z, y, x]", in: .between(1, 65536)),
             .option("pyramid", .int, "Zarr: number of scale levels (1 = full resolution only)", default: .number(1), in: .between(1, 16)),
         ],
         examples: [
@@ -140,7 +133,7 @@ let fileCommands: [Command] = [
         run: { args, _ in
             guard let given = args["value"] else { throw args.error("value", "nothing to save (nil)") }
             let path = expandHome(try args.string("path"))
-            let ext = fileExtensionOf(path)
+            let ext = fileExtension(path)
             if ext == "zarr" {
                 return try saveZarr(args, given, path: path)
             }
@@ -155,7 +148,7 @@ let fileCommands: [Command] = [
             case (.volume(let v), "tif"), (.volume(let v), "tiff"):
                 let name = args.has("compress") ? try args.string("compress") : "none"
                 guard let compression = TIFFCompression(rawValue: name) else {
-                    throw args.error("compress", "TIFF compression is none, lzw, deflate or packbits, not \(name)")
+                    throw args.error("compress", "TIFF compression is \(TIFFCompression.allCases.map(\.rawValue).joined(separator: ", ")), not \(name)")
                 }
                 var layout = TIFFLayout.strips
                 if args.has("tile") {
@@ -208,27 +201,36 @@ let fileCommands: [Command] = [
 ]
 
 /// The compressions `save --compress` takes: TIFF's and Zarr's.
-let saveCompressions = ["none", "lzw", "deflate", "packbits", "zstd", "zlib", "gzip", "blosc"]
+let saveCompressions = TIFFCompression.allCases.map(\.rawValue)
+    + ZarrCompression.allCases.map(\.rawValue).filter { TIFFCompression(rawValue: $0) == nil }
+
+/// The chunk compressions `save PATH.zarr --compress` offers.
+enum ZarrCompression: String, CaseIterable {
+    case zstd, zlib, gzip, blosc, none
+
+    var codec: ZarrCodec {
+        switch self {
+        case .zstd: .zstd(level: 3)
+        case .zlib: .zlib(level: 5)
+        case .gzip: .gzip(level: 5)
+        case .blosc: .blosc(cname: "lz4", level: 5, shuffle: 1)
+        case .none: .raw
+        }
+    }
+}
 
 /// `save VALUE PATH.zarr`: an in-memory volume written chunk by chunk, a chunked one copied block by block.
 private func saveZarr(_ args: Arguments, _ value: Value, path: String) throws -> Value {
     var chunks: Shape?
     if args.has("chunks") {
-        let c = try args.numbers("chunks")
-        guard c.count == 3, c.allSatisfy({ $0 >= 1 && $0 <= 65536 && $0.rounded() == $0 }) else {
-            throw args.error("chunks", "chunks must be three integers [z, y, x] from 1 to 65536")
-        }
-        chunks = Shape(z: Int(c[0]), y: Int(c[1]), x: Int(c[2]))
+        let c = try args.integers("chunks")
+        chunks = Shape(z: c[0], y: c[1], x: c[2])
     }
-    let codec: ZarrCodec
-    switch args.has("compress") ? try args.string("compress") : "zstd" {
-    case "zstd": codec = .zstd(level: 3)
-    case "zlib": codec = .zlib(level: 5)
-    case "gzip": codec = .gzip(level: 5)
-    case "blosc": codec = .blosc(cname: "lz4", level: 5, shuffle: 1)
-    case "none": codec = .raw
-    case let other: throw args.error("compress", "Zarr compression is zstd, zlib, gzip, blosc or none, not \(other)")
+    let name = args.has("compress") ? try args.string("compress") : ZarrCompression.zstd.rawValue
+    guard let compression = ZarrCompression(rawValue: name) else {
+        throw args.error("compress", "Zarr compression is \(ZarrCompression.allCases.map(\.rawValue).joined(separator: ", ")), not \(name)")
     }
+    let codec = compression.codec
     let levels = try args.int("pyramid")
     let full = path.hasPrefix("/") ? path : (currentDirectory() ?? ".") + "/" + path
     switch value {
@@ -248,32 +250,16 @@ private func saveZarr(_ args: Arguments, _ value: Value, path: String) throws ->
 func isZarrStore(_ path: String, cwd: String) -> Bool {
     var p = path
     while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
-    return fileExtensionOf(p) == "zarr" || ZarrArray.isStore(p.hasPrefix("/") ? p : cwd + "/" + p)
+    return fileExtension(p) == "zarr" || ZarrArray.isStore(p.hasPrefix("/") ? p : cwd + "/" + p)
 }
 
 /// Lower-cased extension of the last path component ("" when none).
 /// Throws unless `path` ends in `.ext` (any case): the files `plot` and `overlay` write have one format.
 func requireExtension(_ args: Arguments, _ ext: String) throws {
     let path = try args.string("path")
-    guard fileExtensionOf(path) == ext else {
+    guard fileExtension(path) == ext else {
         throw args.error("path", "\(args.command.name) writes .\(ext) files; \(path) does not end in .\(ext)")
     }
 }
 
-func fileExtensionOf(_ path: String) -> String {
-    let base = path.split(separator: "/").last.map(String.init) ?? path
-    guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return "" }
-    return base[base.index(after: dot)...].lowercased()
-}
 
-/// Slices available in `paths`: one per PNG, every page of every TIFF.
-private func sliceCount(_ paths: [String]) throws -> Int {
-    var n = 0
-    for p in paths {
-        switch fileExtensionOf(p) {
-        case "tif", "tiff": n += try TIFF.pageCount(path: p)
-        default: n += 1
-        }
-    }
-    return n
-}

@@ -5,7 +5,7 @@ import Kernels
 
 let intensityCommands: [Command] = [
     Command(
-        name: "histogram", topic: "intensity",
+        name: "histogram", topic: .intensity,
         summary: "256-bin histogram per slice and in total",
         help: """
         u8 volumes (and masks) count grey levels directly. u16, u32 and f32 volumes are binned evenly between
@@ -21,10 +21,8 @@ let intensityCommands: [Command] = [
         run: { args, _ in
             if let c = args.chunked("vol") {
                 guard args.has("z") else { return .histogram(try blockCall(args) { try Blockwise.histogram(c) }) }
-                let z = try args.int("z")
-                guard z >= -c.shape.z, z < c.shape.z else { throw args.error("z", "slice \(z) is outside 0:\(c.shape.z)") }
-                let k = z < 0 ? c.shape.z + z : z
-                let slice = try blockCall(args) { try c.read(Box(z: k..<(k + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) }
+                let k = try args.slice("z", count: c.shape.z)
+                let slice = try blockCall(args) { try c.read(Box(slices: k..<(k + 1), of: c.shape)) }
                 return .histogram(try histogram(slice))
             }
             let v = try args.volume("vol")
@@ -33,7 +31,7 @@ let intensityCommands: [Command] = [
         }
     ),
     Command(
-        name: "peaks", topic: "intensity",
+        name: "peaks", topic: .intensity,
         summary: "the two main histogram peaks per slice, averaged (the thesis rule)",
         help: """
         Per slice: smooth the histogram (Gaussian, 3 bins), average away small rises on slopes (a local maximum
@@ -47,7 +45,7 @@ let intensityCommands: [Command] = [
         """,
         positionals: [.positional("hist", .either([.histogram, .lazy(.volume)]), "a histogram (or a volume)")],
         options: [
-            .option("count", .int, "how many peaks (1…16)", default: .number(2)),
+            .option("count", .int, "how many peaks", default: .number(2), in: .between(1, 16)),
             .flag("per-slice", "return a table, one row per slice"),
         ],
         examples: [
@@ -64,7 +62,6 @@ let intensityCommands: [Command] = [
                 h = try blockCall(args) { try Blockwise.histogram(c) }
             }
             let count = try args.int("count")
-            guard count >= 1, count <= 16 else { throw args.error("count", "count must be between 1 and 16, got \(count)") }
             let p = try peaks(h, count: count)
             if args.flag("per-slice") {
                 var cols: [(String, Column)] = [("z", .number((0..<h.sliceCount).map(Double.init)))]
@@ -81,7 +78,7 @@ let intensityCommands: [Command] = [
         }
     ),
     Command(
-        name: "normalize", topic: "intensity",
+        name: "normalize", topic: .intensity,
         summary: "per-slice piecewise-linear intensity map sending each slice's peaks to the reference",
         help: """
         For every slice with peaks p1 < p2 (found by the `peaks` rule, or given with --peaks) and the reference

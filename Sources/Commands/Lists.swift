@@ -3,7 +3,7 @@ import Runtime
 /// Lists: appending, sorting, reversing, pairing, and applying a function (`def` or command) to each element.
 let listCommands: [Command] = [
     Command(
-        name: "append", topic: "lists",
+        name: "append", topic: .lists,
         summary: "a list with values added at the end",
         help: "Returns a new list; the list given is not changed (`$l + [x]` does the same for one list).",
         positionals: [
@@ -17,7 +17,7 @@ let listCommands: [Command] = [
         run: { args, _ in .list(try args.list("list") + args.rest("values")) }
     ),
     Command(
-        name: "sort", topic: "lists",
+        name: "sort", topic: .lists,
         summary: "a list of numbers or of strings in increasing order",
         help: """
         Numbers sort by value, strings character by character (use `pad` on numbers inside names, or
@@ -45,7 +45,7 @@ let listCommands: [Command] = [
         }
     ),
     Command(
-        name: "reverse", topic: "lists",
+        name: "reverse", topic: .lists,
         summary: "a list (or string) in reverse order",
         positionals: [.positional("value", .either([.list, .string]), "a list or a string")],
         examples: [Example("reverse [1, 2, 3]", "last first", expect: "[3, 2, 1]")],
@@ -55,7 +55,7 @@ let listCommands: [Command] = [
         }
     ),
     Command(
-        name: "map", topic: "lists",
+        name: "map", topic: .lists,
         summary: "call a function (def or command) on each element; the list of results",
         help: """
         FUNCTION is the name of a function defined with `def`, or of a command; it is called with each
@@ -70,7 +70,7 @@ let listCommands: [Command] = [
         run: { args, host in .list(try eachResult(args, host).map(\.result)) }
     ),
     Command(
-        name: "filter", topic: "lists",
+        name: "filter", topic: .lists,
         summary: "the elements for which a function (def or command) returns true",
         help: """
         FUNCTION is called like in `map`, with each element first and then ARGS; the element is kept when
@@ -84,7 +84,7 @@ let listCommands: [Command] = [
         run: { args, host in .list(try eachResult(args, host).filter { $0.result.isTruthy }.map(\.element)) }
     ),
     Command(
-        name: "zip", topic: "lists",
+        name: "zip", topic: .lists,
         summary: "pair two lists of the same length: [[a0, b0], [a1, b1], ...]",
         positionals: [
             .positional("a", .list, "the first elements"),

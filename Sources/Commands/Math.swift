@@ -4,7 +4,7 @@ import Runtime
 /// Numbers: rounding and fixed-point formatting for reports, and reading numbers from strings ($args).
 let mathCommands: [Command] = [
     Command(
-        name: "round", topic: "language",
+        name: "round", topic: .language,
         summary: "Round a number to DIGITS decimals (half away from zero)",
         positionals: [
             .positional("x", .number, "the number"),
@@ -22,7 +22,7 @@ let mathCommands: [Command] = [
         }
     ),
     Command(
-        name: "fmt", topic: "language",
+        name: "fmt", topic: .language,
         summary: "Format a number with exactly DIGITS decimals, as a string",
         positionals: [
             .positional("x", .number, "the number"),
@@ -37,7 +37,7 @@ let mathCommands: [Command] = [
         }
     ),
     Command(
-        name: "num", topic: "language",
+        name: "num", topic: .language,
         summary: "Read a number from a string (script arguments arrive as strings)",
         positionals: [.positional("text", .any, "a string such as \"12.5\", or a number")],
         examples: [

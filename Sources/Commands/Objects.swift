@@ -7,7 +7,7 @@ import VolumeIO
 
 let objectCommands: [Command] = [
     Command(
-        name: "components", topic: "objects",
+        name: "components", topic: .objects,
         summary: "connected components of a mask, numbered in scan order",
         help: """
         Labels the connected components of the non-zero voxels: --conn 6 (faces), 18 (and edges) or 26 (and
@@ -17,7 +17,7 @@ let objectCommands: [Command] = [
         """,
         positionals: [.positional("mask", .lazy(.mask), "the mask (a chunked one is labelled block by block)")],
         options: [
-            .option("conn", .choice(["6", "18", "26"]), "connectivity", default: .string("26")),
+            .option("conn", .choice(of: Connectivity.self), "connectivity", default: .string("26")),
             .flag("2d", "label every slice on its own"),
         ],
         examples: [
@@ -25,7 +25,7 @@ let objectCommands: [Command] = [
             Example("p = phantom --size [4, 64, 64]; components $p.mask --2d", "per slice"),
         ],
         run: { args, _ in
-            let conn = Int(try args.string("conn")) ?? 26
+            let conn = try args.choice("conn", as: Connectivity.self).rawValue
             if let c = args.chunked("mask") {
                 return .object(ChunkedValue(try blockCall(args) { try Blockwise.components(c, connectivity: conn, twoD: args.flag("2d")).labels }))
             }
@@ -33,7 +33,7 @@ let objectCommands: [Command] = [
         }
     ),
     Command(
-        name: "split", topic: "objects",
+        name: "split", topic: .objects,
         summary: "split touching objects: the contour method, or a distance-transform watershed",
         help: """
         --method contour (the thesis): rough = mask − contour (a contour mask or probability, > 0.5), blurred
@@ -53,7 +53,7 @@ let objectCommands: [Command] = [
         positionals: [.positional("mask", .lazy(.mask), "the objects' mask (a chunked one is split object by object)")],
         options: [
             .option("contour", .lazy(.volume), "the contour mask or probability (contour method)"),
-            .option("method", .choice(["contour", "distance"]), "how to find the seeds"),
+            .option("method", .choice(of: SplitMethod.self), "how to find the seeds (contour when --contour is given, distance otherwise)"),
             .option("sigma", .number, "contour method: the blur's sigma in x voxels", default: .number(1), in: .between(0, 100)),
             .option("h", .number, "distance method: minimum dynamic of a seed in nm (default 2 × the x spacing)", in: .atLeast(0)),
             .flag("2d", "split every slice on its own"),
@@ -68,7 +68,7 @@ let objectCommands: [Command] = [
         run: { args, _ in
             let hasContour = args.has("contour")
             let method: SplitMethod
-            if args.has("method") { method = SplitMethod(rawValue: try args.string("method")) ?? .contour }
+            if args.has("method") { method = try args.choice("method", as: SplitMethod.self) }
             else { method = hasContour ? .contour : .distance }
             let sigma = try args.number("sigma")
             var h: Double?
@@ -111,7 +111,7 @@ let objectCommands: [Command] = [
         }
     ),
     Command(
-        name: "fit", topic: "objects",
+        name: "fit", topic: .objects,
         summary: "prolate-spheroid fit of every object: volume, centre, axes, eccentricity, angle",
         help: """
         Per object, in µm (anisotropic spacing honoured): centroid and principal axis from the second moments
@@ -124,7 +124,7 @@ let objectCommands: [Command] = [
         """,
         positionals: [.positional("labels", .lazy(.labels), "the label map (a chunked one is summed block by block)")],
         options: [
-            .option("axis", .numbers(3), "reference direction [x, y, z]", default: .list([.number(1), .number(0), .number(0)])),
+            .option("axis", .numbers(3), "reference direction [x, y, z]", default: .list([.number(1), .number(0), .number(0)]), in: .finite),
             .flag("exclude-border", "drop objects touching the volume's edge"),
         ],
         examples: [
@@ -133,8 +133,7 @@ let objectCommands: [Command] = [
         ],
         run: { args, _ in
             let a = try args.numbers("axis")
-            guard a.count == 3 else { throw args.error("axis", "the axis needs 3 numbers [x, y, z]") }
-            guard a.contains(where: { $0 != 0 }), a.allSatisfy(\.isFinite) else {
+            guard a.contains(where: { $0 != 0 }) else {
                 throw args.error("axis", "the axis must be a non-zero vector")
             }
             if let c = args.chunked("labels") {
@@ -144,7 +143,7 @@ let objectCommands: [Command] = [
         }
     ),
     Command(
-        name: "stats", topic: "objects",
+        name: "stats", topic: .objects,
         summary: "count, mean volume and volume fraction of objects (all, border, interior)",
         help: """
         From labels: every id is one object, its volume = voxels × voxel volume; the fraction is relative to the
@@ -184,7 +183,7 @@ let objectCommands: [Command] = [
         }
     ),
     Command(
-        name: "mesh", topic: "objects",
+        name: "mesh", topic: .objects,
         summary: "write every object's surface as binary STL or PLY",
         help: """
         Marching tetrahedra on each object (closed, watertight surfaces; outward normals), coordinates in nm with

@@ -8,7 +8,7 @@ import VolumeIO
 /// Files and folders from scripts: tests, folder creation, globbing, path parts, environment variables.
 let pathCommands: [Command] = [
     Command(
-        name: "exists", topic: "files",
+        name: "exists", topic: .files,
         summary: "true when a file or folder exists",
         positionals: [.positional("path", .string, "a file or folder (relative to the current folder; ~ is home)")],
         examples: [Example("exists /tmp", "a folder", expect: "true")],
@@ -18,7 +18,7 @@ let pathCommands: [Command] = [
         }
     ),
     Command(
-        name: "mkdir", topic: "files",
+        name: "mkdir", topic: .files,
         summary: "create a folder and its missing parents (like mkdir -p)",
         help: "A folder that exists already is fine; a file in the way is an error naming it. Returns the path.",
         positionals: [.positional("path", .string, "the folder to create")],
@@ -29,22 +29,14 @@ let pathCommands: [Command] = [
             let path = try args.string("path")
             guard !path.isEmpty else { throw args.error("path", "the path is empty") }
             let full = expandHome(path)
-            var prefix = full.hasPrefix("/") ? "/" : ""
-            for part in full.split(separator: "/") {
-                prefix += part
-                var st = stat()
-                if stat(prefix, &st) == 0 {
-                    guard (st.st_mode & S_IFMT) == S_IFDIR else { throw args.error("path", "'\(prefix)' is a file, not a folder", kind: .io) }
-                } else if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
-                    throw args.error("path", "cannot create '\(prefix)': \(errnoMessage())", kind: .io)
-                }
-                prefix += "/"
+            do { try makeFolders(full) } catch let e as IOError {
+                throw args.error("path", e.description, kind: .io)
             }
             return .string(path)
         }
     ),
     Command(
-        name: "glob", topic: "files",
+        name: "glob", topic: .files,
         summary: "the files and folders matching a pattern, as a sorted list",
         help: """
         PATTERN is a shell glob (`*`, `?`, `[abc]`, `{png,tif}`, `~`), relative to the current folder; the paths
@@ -68,7 +60,7 @@ let pathCommands: [Command] = [
         }
     ),
     Command(
-        name: "basename", topic: "files",
+        name: "basename", topic: .files,
         summary: "the last part of a path (the file name), optionally without SUFFIX",
         positionals: [
             .positional("path", .string, "a path"),
@@ -84,14 +76,14 @@ let pathCommands: [Command] = [
         }
     ),
     Command(
-        name: "dirname", topic: "files",
+        name: "dirname", topic: .files,
         summary: "the folder part of a path (\".\" for a bare file name)",
         positionals: [.positional("path", .string, "a path")],
         examples: [Example("dirname data/train/img_007.png", "the folder of a file", expect: "data/train")],
         run: { args, _ in .string(pathParts(try args.string("path")).folder) }
     ),
     Command(
-        name: "env", topic: "files",
+        name: "env", topic: .files,
         summary: "an environment variable, or nil when it is not set",
         positionals: [.positional("name", .string, "the variable's name, such as HOME")],
         examples: [

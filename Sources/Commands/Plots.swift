@@ -5,7 +5,7 @@ import VolumeIO
 
 let plotCommands: [Command] = [
     Command(
-        name: "plot", topic: "looking",
+        name: "plot", topic: .looking,
         summary: "SVG plot: histogram, threshold sweep, table column histogram or scatter",
         help: """
         What is drawn depends on VALUE: a histogram → its total counts as bars (--log: log count axis); an
@@ -69,7 +69,7 @@ let plotCommands: [Command] = [
         }
     ),
     Command(
-        name: "overlay", topic: "looking",
+        name: "overlay", topic: .looking,
         summary: "PNG of one slice with a mask or labels drawn over it",
         help: """
         Draws slice --z of IMAGE in grey (u8 as is, other types stretched between the slice's minimum and
@@ -92,9 +92,7 @@ let plotCommands: [Command] = [
         run: { args, _ in
             let img = try args.volume("image"), over = try args.volume("over")
             guard img.shape == over.shape else { throw args.error("over", "shape \(over.shape) differs from the image's \(img.shape)") }
-            var z = try args.int("z")
-            if z < 0 { z += img.shape.z }
-            guard z >= 0, z < img.shape.z else { throw args.error("z", "slice \(try args.int("z")) is outside 0:\(img.shape.z)") }
+            let z = try args.slice("z", count: img.shape.z)
             let alpha = try args.number("alpha")
             try requireExtension(args, "png")
             let path = try args.string("path")

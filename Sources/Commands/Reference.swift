@@ -5,10 +5,8 @@ import Runtime
 /// fails when the README copy is stale).
 public func commandReference(_ commands: [Command] = allCommands) -> String {
     var out = ""
-    var topics: [String] = []
-    for c in commands where !topics.contains(c.topic) { topics.append(c.topic) }
-    for topic in topics {
-        out += "### \(topic)\n\n"
+    for topic in Topic.allCases where commands.contains(where: { $0.topic == topic }) {
+        out += "### \(topic.rawValue)\n\n"
         for c in commands where c.topic == topic {
             out += "#### `\(c.name)`\n\n\(c.summary)\n\n    \(c.usage)\n\n"
             let help = c.help.trimmed
@@ -19,7 +17,7 @@ public func commandReference(_ commands: [Command] = allCommands) -> String {
                 for p in params {
                     let isOption = !c.positionals.contains { $0.name == p.name }
                     let name = isOption ? "`--\(p.name)`" : "`\(p.name.uppercased())\(p.variadic ? "..." : "")`"
-                    let def = p.type.isFlag ? "" : (p.defaultValue.map { "`\($0.literal)`" } ?? (p.required ? "required" : ""))
+                    let def = p.type.isFlag ? "" : (p.defaultText.map { "`\($0)`" } ?? (p.required ? "required" : ""))
                     let type = p.type.description + (p.bounds.map { ", \($0)" } ?? "")
                     out += "| \(name) | \(type.replacingPipes) | \(def) | \(p.help.replacingPipes) |\n"
                 }

@@ -2,9 +2,9 @@ import Runtime
 
 /// Every command of emsh: the one list. Each topic file declares its own array.
 public let allCommands: [Command] =
-    languageCommands + mathCommands + lookingCommands + sessionCommands + fileCommands
-    + volumeCommands + intensityCommands + dataCommands + tableCommands
-    + learningCommands + evaluationCommands + objectCommands + plotCommands
+    builtinCommands + mathCommands + showCommands + infoCommands + navigationCommands + sessionCommands + fileCommands
+    + volumeCommands + intensityCommands + phantomCommands + tableCommands
+    + modelCommands + evaluationCommands + objectCommands + plotCommands
     + stringCommands + listCommands + pathCommands + tableVerbCommands
 
 /// The registry an interpreter uses.

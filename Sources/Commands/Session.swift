@@ -9,7 +9,7 @@ import Runtime
 
 let sessionCommands: [Command] = [
     Command(
-        name: "history", topic: "session",
+        name: "history", topic: .session,
         summary: "list the statements run in this session, or save them as a script",
         help: """
         Every statement that ran without an error is part of the session (the REPL also journals it to
@@ -46,7 +46,7 @@ let sessionCommands: [Command] = [
         }
     ),
     Command(
-        name: "replay", topic: "session",
+        name: "replay", topic: .session,
         summary: "re-run a recorded session (or a script) in the current scope; --verify checks every result",
         help: """
         Runs the statements of FILE (a journal from $EMSH_HOME/sessions/, or a script saved by

@@ -3,7 +3,7 @@ import Runtime
 /// Text: splitting, replacing, testing, case, trimming and padding strings (script arguments, file names, reports).
 let stringCommands: [Command] = [
     Command(
-        name: "split-text", topic: "text",
+        name: "split-text", topic: .text,
         summary: "split a string into a list of strings at a separator",
         help: """
         Cuts TEXT at every occurrence of SEP and returns the pieces in order; empty pieces are kept, so
@@ -33,7 +33,7 @@ let stringCommands: [Command] = [
         }
     ),
     Command(
-        name: "replace", topic: "text",
+        name: "replace", topic: .text,
         summary: "replace every occurrence of OLD in a string with NEW",
         positionals: [
             .positional("text", .string, "the string"),
@@ -50,7 +50,7 @@ let stringCommands: [Command] = [
         }
     ),
     Command(
-        name: "starts-with", topic: "text",
+        name: "starts-with", topic: .text,
         summary: "true when a string begins with PREFIX",
         positionals: [
             .positional("text", .string, "the string"),
@@ -62,7 +62,7 @@ let stringCommands: [Command] = [
         run: { args, _ in .bool(try args.string("text").hasPrefix(try args.string("prefix"))) }
     ),
     Command(
-        name: "ends-with", topic: "text",
+        name: "ends-with", topic: .text,
         summary: "true when a string ends with SUFFIX",
         positionals: [
             .positional("text", .string, "the string"),
@@ -74,21 +74,21 @@ let stringCommands: [Command] = [
         run: { args, _ in .bool(try args.string("text").hasSuffix(try args.string("suffix"))) }
     ),
     Command(
-        name: "upper", topic: "text",
+        name: "upper", topic: .text,
         summary: "a string in upper case",
         positionals: [.positional("text", .string, "the string")],
         examples: [Example("upper \"roi_a\"", "every letter", expect: "ROI_A")],
         run: { args, _ in .string(try args.string("text").uppercased()) }
     ),
     Command(
-        name: "lower", topic: "text",
+        name: "lower", topic: .text,
         summary: "a string in lower case",
         positionals: [.positional("text", .string, "the string")],
         examples: [Example("lower \"Cell_A.TIF\"", "normalise a file name", expect: "cell_a.tif")],
         run: { args, _ in .string(try args.string("text").lowercased()) }
     ),
     Command(
-        name: "trim", topic: "text",
+        name: "trim", topic: .text,
         summary: "a string without leading and trailing white space (or other characters)",
         positionals: [.positional("text", .string, "the string")],
         options: [.option("chars", .string, "the characters to remove from both ends", default: .string(" \t\n\r"))],
@@ -99,7 +99,7 @@ let stringCommands: [Command] = [
         run: { args, _ in .string(try args.string("text").trimming(Set(try args.string("chars")))) }
     ),
     Command(
-        name: "pad", topic: "text",
+        name: "pad", topic: .text,
         summary: "a value as text of at least WIDTH characters, filled on one side (007, aligned columns)",
         help: """
         Shows VALUE (a number or a string) as text and adds FILL characters until it is WIDTH characters
@@ -110,11 +110,11 @@ let stringCommands: [Command] = [
         """,
         positionals: [
             .positional("value", .any, "the number or string (a string stays as it is, even \"0.50\")"),
-            .positional("width", .int, "the least number of characters"),
+            .positional("width", .int, "the least number of characters", in: .atMost(100_000)),
         ],
         options: [
             .option("fill", .string, "the one character to fill with", default: .string(" ")),
-            .option("align", .choice(["right", "left"]), "where the value goes: right fills on the left", default: .string("right")),
+            .option("align", .choice(of: Alignment.self), "where the value goes: right fills on the left", default: .string("right")),
         ],
         examples: [
             Example("pad 7 3 --fill 0", "a zero-padded number", expect: "007"),
@@ -123,7 +123,6 @@ let stringCommands: [Command] = [
         ],
         run: { args, _ in
             let width = try args.int("width")
-            guard width <= 100_000 else { throw args.error("width", "the width must be at most 100000, got \(width)") }
             let fill = try args.string("fill")
             guard fill.count == 1, let f = fill.first else { throw args.error("fill", "the fill must be one character, got \"\(fill)\"") }
             let value = args["value"] ?? .null
@@ -135,7 +134,7 @@ let stringCommands: [Command] = [
             let missing = width - text.count
             guard missing > 0 else { return .string(text) }
             let padding = String(repeating: f, count: missing)
-            if try args.string("align") == "left" { return .string(text + padding) }
+            if try args.choice("align", as: Alignment.self) == .left { return .string(text + padding) }
             // Zeros go between a number's sign and its digits.
             if case .number(let n) = value, n < 0, f == "0" {
                 text.removeFirst()
@@ -162,4 +161,9 @@ func splitText(_ text: String, on separators: [String]) -> [String] {
     }
     pieces.append(String(text[start...]))
     return pieces
+}
+
+/// Where `pad` puts the value.
+enum Alignment: String, CaseIterable {
+    case right, left
 }

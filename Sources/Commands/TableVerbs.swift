@@ -4,7 +4,7 @@ import Kernels
 /// nushell-style verbs on tables, written after a pipe: `fit $objects | where volume_um3 > 0.1 | sort-by eccentricity`.
 let tableVerbCommands: [Command] = [
     Command(
-        name: "where", topic: "tables",
+        name: "where", topic: .tables,
         summary: "the rows of a table whose COLUMN compares true with VALUE",
         help: """
         `TABLE | where COLUMN OP VALUE` keeps the rows where the condition holds; OP is one of
@@ -15,7 +15,7 @@ let tableVerbCommands: [Command] = [
         positionals: [
             .positional("table", .table, "the table (usually piped in)"),
             .positional("column", .string, "the column to test"),
-            .positional("op", .string, "the comparison: == != < <= > >="),
+            .positional("op", .choice(of: ComparisonOp.self), "the comparison"),
             .positional("value", .either([.number, .string]), "what to compare with"),
         ],
         examples: [
@@ -27,10 +27,7 @@ let tableVerbCommands: [Command] = [
         run: { args, _ in
             let t = try args.table("table")
             let (name, column) = try namedColumn(t, args, "column")
-            let opText = try args.string("op")
-            guard let op = ComparisonOp(rawValue: opText) else {
-                throw args.error("op", "unknown comparison '\(opText)' (use one of \(ComparisonOp.allCases.map(\.rawValue).joined(separator: " ")))")
-            }
+            let op = try args.choice("op", as: ComparisonOp.self)
             let value = args["value"] ?? .null
             let keep: (Int) -> Bool
             switch (column, value) {
@@ -45,7 +42,7 @@ let tableVerbCommands: [Command] = [
         }
     ),
     Command(
-        name: "sort-by", topic: "tables",
+        name: "sort-by", topic: .tables,
         summary: "a table's rows ordered by one or more columns",
         help: """
         Sorts by the first COLUMN, ties by the next, and so on; rows that tie on all keep their order.
@@ -75,7 +72,7 @@ let tableVerbCommands: [Command] = [
         }
     ),
     Command(
-        name: "select", topic: "tables",
+        name: "select", topic: .tables,
         summary: "a table with only the named columns, in that order",
         positionals: [
             .positional("table", .table, "the table (usually piped in)"),
@@ -94,7 +91,7 @@ let tableVerbCommands: [Command] = [
         }
     ),
     Command(
-        name: "first", topic: "tables",
+        name: "first", topic: .tables,
         summary: "the first N rows of a table, or elements of a list",
         positionals: takeParameters,
         examples: [
@@ -105,14 +102,14 @@ let tableVerbCommands: [Command] = [
         run: { args, _ in try take(args) { $0.prefix($1) } }
     ),
     Command(
-        name: "last", topic: "tables",
+        name: "last", topic: .tables,
         summary: "the last N rows of a table, or elements of a list",
         positionals: takeParameters,
         examples: [Example("last [5, 6, 7] 2", "a list", expect: "[6, 7]")],
         run: { args, _ in try take(args) { $0.suffix($1) } }
     ),
     Command(
-        name: "summary", topic: "tables",
+        name: "summary", topic: .tables,
         summary: "count, mean, sd, min, median and max of every numeric column (per group with --by)",
         help: """
         One row per numeric column of TABLE (an `id` column is left out): count, mean, sd (sample standard
@@ -213,13 +210,12 @@ private func namedColumn(_ t: Table, _ args: Arguments, _ param: String, _ name:
 /// `first` and `last`: VALUE [N].
 private let takeParameters: [Parameter] = [
     .positional("value", .either([.table, .list]), "a table or a list"),
-    .optional("n", .int, "how many (fewer when there are fewer)", default: .number(1)),
+    .optional("n", .int, "how many (fewer when there are fewer)", default: .number(1), in: .atLeast(0)),
 ]
 
 /// `first` and `last`: N rows of a table or elements of a list, picked by `part` from the indices.
 private func take(_ args: Arguments, _ part: ([Int], Int) -> ArraySlice<Int>) throws -> Value {
     let n = try args.int("n")
-    guard n >= 0 else { throw args.error("n", "the count must not be negative, got \(n)") }
     if case .table(let t)? = args["value"] { return .table(t.rows(Array(part(Array(0..<t.rowCount), n)))) }
     let list = try args.list("value")
     return .list(part(Array(list.indices), n).map { list[$0] })

@@ -4,7 +4,7 @@ import Kernels
 /// Building tables in scripts: a record of equal-length lists becomes a table.
 let tableCommands: [Command] = [
     Command(
-        name: "table", topic: "data",
+        name: "table", topic: .data,
         summary: "Make a table from a record of equal-length lists (numbers or strings)",
         help: """
         Each key of RECORD becomes a column, in order. A column whose values are all numbers is numeric;

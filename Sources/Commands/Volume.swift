@@ -5,7 +5,7 @@ import Kernels
 
 let volumeCommands: [Command] = [
     Command(
-        name: "crop", topic: "volume",
+        name: "crop", topic: .volume,
         summary: "the sub-volume within z, y and x ranges",
         help: """
         Keeps the voxels within the given ranges (each `a:b`, end exclusive; a side may be left open and
@@ -23,21 +23,16 @@ let volumeCommands: [Command] = [
             Example("p = phantom --size [4, 32, 32]; crop $p.labels --z -2:", "the last two slices of the labels", expect: "2×32×32"),
         ],
         run: { args, _ in
-            if let c = args.chunked("vol") {
-                let box = Box(z: args.has("z") ? try args.range("z", count: c.shape.z) : 0..<c.shape.z,
-                              y: args.has("y") ? try args.range("y", count: c.shape.y) : 0..<c.shape.y,
-                              x: args.has("x") ? try args.range("x", count: c.shape.x) : 0..<c.shape.x)
-                return .volume(try blockCall(args) { try c.read(box) })
-            }
-            let v = try args.volume("vol")
-            let z = args.has("z") ? try args.range("z", count: v.shape.z) : nil
-            let y = args.has("y") ? try args.range("y", count: v.shape.y) : nil
-            let x = args.has("x") ? try args.range("x", count: v.shape.x) : nil
-            return .volume(try crop(v, z: z, y: y, x: x))
+            let chunked = args.chunked("vol")
+            let shape = try chunked?.shape ?? args.volume("vol").shape
+            func axis(_ name: String, _ n: Int) throws -> Range<Int> { args.has(name) ? try args.range(name, count: n, axis: name) : 0..<n }
+            let box = Box(z: try axis("z", shape.z), y: try axis("y", shape.y), x: try axis("x", shape.x))
+            if let c = chunked { return .volume(try blockCall(args) { try c.read(box) }) }
+            return .volume(try crop(try args.volume("vol"), z: box.z, y: box.y, x: box.x))
         }
     ),
     Command(
-        name: "slices", topic: "volume",
+        name: "slices", topic: .volume,
         summary: "the slices a:b of a volume (z range; negatives count from the end)",
         help: """
         `slices $v 2:5` keeps slices 2, 3 and 4; `slices $v -3:` the last three; `slices $v 4` slice 4 alone.
@@ -54,15 +49,14 @@ let volumeCommands: [Command] = [
         run: { args, _ in
             if let c = args.chunked("vol") {
                 let r = try args.range("range", count: c.shape.z)
-                return .volume(try blockCall(args) { try c.read(Box(z: r, y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+                return .volume(try blockCall(args) { try c.read(Box(slices: r, of: c.shape)) })
             }
             let v = try args.volume("vol")
-            let r = try args.range("range", count: v.shape.z)
-            return .volume(try crop(v, z: r))
+            return .volume(try crop(v, z: try args.range("range", count: v.shape.z)))
         }
     ),
     Command(
-        name: "blur", topic: "volume",
+        name: "blur", topic: .volume,
         summary: "Gaussian blur (separable; anisotropic spacing honoured in 3D)",
         help: """
         Blurs with a Gaussian of standard deviation SIGMA in voxels along x; y and z use the same width in
@@ -87,7 +81,7 @@ let volumeCommands: [Command] = [
         }
     ),
     Command(
-        name: "contour", topic: "volume",
+        name: "contour", topic: .volume,
         summary: "the outline of a mask or of each labelled object (training target of a contour model)",
         help: """
         A foreground voxel is on the contour when, within WIDTH voxels in its slice (Euclidean distance, so
@@ -112,7 +106,7 @@ let volumeCommands: [Command] = [
         }
     ),
     Command(
-        name: "invert", topic: "volume",
+        name: "invert", topic: .volume,
         summary: "inverted intensities (u8 255−x, u16 65535−x, mask 1−x, probabilities 1−x)",
         help: """
         u8 → 255 − x and u16 → 65535 − x; a mask → 1 − x (the background); f32 → 1 − x when every value lies
@@ -130,7 +124,7 @@ let volumeCommands: [Command] = [
         }
     ),
     Command(
-        name: "stack", topic: "volume",
+        name: "stack", topic: .volume,
         summary: "volumes concatenated along z",
         help: """
         Stacks the volumes of the list in order. They must have the same slice size (y×x) and voxel type;

@@ -11,6 +11,9 @@ public struct Box: Sendable, Hashable, CustomStringConvertible {
     /// The whole of a volume of this shape.
     public init(_ shape: Shape) { self.init(z: 0..<shape.z, y: 0..<shape.y, x: 0..<shape.x) }
 
+    /// The whole slices `z` of a volume of this shape.
+    public init(slices z: Range<Int>, of shape: Shape) { self.init(z: z, y: 0..<shape.y, x: 0..<shape.x) }
+
     public var shape: Shape { Shape(z: z.count, y: y.count, x: x.count) }
     public var origin: (z: Int, y: Int, x: Int) { (z.lowerBound, y.lowerBound, x.lowerBound) }
     public var count: Int { z.count * y.count * x.count }

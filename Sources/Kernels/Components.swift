@@ -61,6 +61,11 @@ private struct RunForest {
     }
 }
 
+/// Which neighbours touch in 3D: faces (6), and edges (18), and corners (26).
+public enum Connectivity: Int, Sendable, CaseIterable {
+    case faces = 6, edges = 18, corners = 26
+}
+
 /// Connected components of the non-zero voxels of `mask` (any voxel type; f32 counts as
 /// foreground where > 0.5). `connectivity` is 6 (faces), 18 (faces and edges) or 26 (faces,
 /// edges and corners) in 3D; with `twoD` every slice is labelled on its own with 4- (for 6) or

@@ -1,3 +1,4 @@
+import _Platform
 /// The 256-bin histogram of a volume, per slice and in total (or of slice `z` only).
 ///
 /// u8 volumes (and masks) count grey levels directly (bin b = value b, lo 0, hi 255). u16, u32 and f32
@@ -7,10 +8,10 @@
 public func histogram(_ v: Volume, z: Int? = nil) throws -> Histogram {
     var vol = v
     if let z {
-        guard z >= -v.shape.z, z < v.shape.z else {
-            throw VolumeError.invalidArgument(operation: "histogram", "slice \(z) is outside 0:\(v.shape.z)")
+        guard let k = IndexRange.index(z, count: v.shape.z) else {
+            throw VolumeError.invalidArgument(operation: "histogram", IndexRange.indexProblem(z, count: v.shape.z))
         }
-        vol = try crop(v, z: (z < 0 ? v.shape.z + z : z)..<((z < 0 ? v.shape.z + z : z) + 1))
+        vol = try crop(v, z: k..<(k + 1))
     }
     let nz = vol.shape.z, plane = vol.shape.sliceCount
     let counts = VoxelBuffer<UInt64>(zeroed: nz * 256)

@@ -16,8 +16,8 @@ public struct RGBImage: Sendable, Equatable {
 public func overlay(image: Volume, overlay: Volume, z: Int, alpha: Double = 0.4) throws -> RGBImage {
     let op = "overlay"
     guard image.shape == overlay.shape else { throw VolumeError.shapeMismatch(operation: op, image.shape, overlay.shape) }
-    guard z >= 0 && z < image.shape.z else {
-        throw VolumeError.invalidArgument(operation: op, "slice \(z) is outside 0:\(image.shape.z)")
+    guard IndexRange.index(z, count: image.shape.z) == z else {
+        throw VolumeError.invalidArgument(operation: op, IndexRange.indexProblem(z, count: image.shape.z))
     }
     guard alpha >= 0 && alpha <= 1 else { throw VolumeError.invalidArgument(operation: op, "alpha must be in 0...1") }
     let w = image.shape.x, h = image.shape.y, ns = w * h, off = z * ns

@@ -48,3 +48,27 @@ public func parallelChunks(_ count: Int, threads: Int = Threads.count, _ body: (
         }
     }
 }
+
+/// Runs `body(range)` over `0..<total` in blocks of about `block` elements, in parallel,
+/// polling cancellation between blocks; throws `CancelledError` when interrupted.
+func parallelBlocks(_ total: Int, block: Int = 1 << 16, _ body: (Range<Int>) -> Void) throws {
+    try Cancellation.check()
+    if total <= 0 { return }
+    let b = max(block, 1)
+    let n = (total + b - 1) / b
+    parallelFor(n) { i in
+        if Cancellation.isCancelled { return }
+        body((i * b)..<min(total, (i + 1) * b))
+    }
+    try Cancellation.check()
+}
+
+/// Runs `body(z)` for every slice in parallel, polling cancellation between slices.
+func parallelSlices(_ count: Int, _ body: (Int) -> Void) throws {
+    try Cancellation.check()
+    parallelFor(count) { z in
+        if Cancellation.isCancelled { return }
+        body(z)
+    }
+    try Cancellation.check()
+}

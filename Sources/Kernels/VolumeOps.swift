@@ -1,17 +1,4 @@
-/// Resolves a Python-style index range `start:end` (end exclusive, negative indices counted from
-/// the end, nil meaning the start or the end) against `count`; throws when it is empty or out of bounds.
-public func resolveRange(_ start: Int?, _ end: Int?, count: Int, axis: String, operation: String) throws -> Range<Int> {
-    let s0 = start ?? 0, e0 = end ?? count
-    let s = s0 < 0 ? count + s0 : s0
-    let e = e0 < 0 ? count + e0 : e0
-    let shown = "\(start.map(String.init) ?? ""):\(end.map(String.init) ?? "")"
-    guard s >= 0, e <= count, s < e else {
-        throw VolumeError.invalidArgument(operation: operation,
-            "\(axis) range \(shown) is empty or outside 0:\(count) (end exclusive; negative indices count from the end)")
-    }
-    return s..<e
-}
-
+import _Platform
 /// The sub-volume `z × y × x` (half-open ranges, already resolved). Keeps spacing, kind and type.
 public func crop(_ v: Volume, z: Range<Int>? = nil, y: Range<Int>? = nil, x: Range<Int>? = nil) throws -> Volume {
     let zr = z ?? 0..<v.shape.z, yr = y ?? 0..<v.shape.y, xr = x ?? 0..<v.shape.x
@@ -38,7 +25,10 @@ public func crop(_ v: Volume, z: Range<Int>? = nil, y: Range<Int>? = nil, x: Ran
 
 /// Slices `start:end` along z (Python-style: end exclusive, negatives from the end, nil = open).
 public func slices(_ v: Volume, _ start: Int?, _ end: Int?) throws -> Volume {
-    let r = try resolveRange(start, end, count: v.shape.z, axis: "z", operation: "slices")
+    let range = IndexRange(start, end)
+    guard let r = range.resolve(count: v.shape.z) else {
+        throw VolumeError.invalidArgument(operation: "slices", range.problem(count: v.shape.z))
+    }
     return try crop(v, z: r)
 }
 

@@ -154,7 +154,7 @@ public final class Interpreter: Host, @unchecked Sendable {
             if name != path { candidates.append(name) }
             candidates += searchPaths.map { $0 + "/" + name }
         }
-        guard let found = candidates.first(where: { isReadableFile($0) }) else {
+        guard let found = candidates.first(where: { isFile($0) }) else {
             throw EmshError(.io, "source: cannot read '\(path)'" + (searchPaths.isEmpty ? "" : " (also looked in \(searchPaths.joined(separator: ", ")))"),
                             at: location)
         }
@@ -290,12 +290,6 @@ public final class Interpreter: Host, @unchecked Sendable {
     }
 
     // MARK: - files
-
-    func isReadableFile(_ path: String) -> Bool {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return false }
-        return (st.st_mode & S_IFMT) == S_IFREG
-    }
 
     func readFile(_ path: String, at l: SourceLocation?) throws -> String {
         try withUserErrors(in: "source", at: l) { try readTextFile(path) }

@@ -249,8 +249,7 @@ extension Interpreter {
         }
         guard n == n.rounded(), abs(n) < 1e15 else { throw EmshError(.value, "index \(formatNumber(n)) is not an integer", at: l) }
         let k = Int(n)
-        let r = k < 0 ? count + k : k
-        guard r >= 0 && r < count else {
+        guard let r = IndexRange.index(k, count: count) else {
             let unit = what == "volume" || what == "histogram" ? "slice" : what == "table" ? "row" : what == "string" ? "character" : "element"
             throw EmshError(.value, "index \(k) out of range for \(article(what)) of \(count) \(unit)\(count == 1 ? "" : "s")", at: l)
         }
@@ -283,7 +282,7 @@ extension Interpreter {
             return .record(r)
         case .volume(let vol):
             let k = try position(i, count: vol.shape.z, of: "volume", l)
-            return try kernel(l) { .volume(try slices(vol, k, k + 1)) }
+            return try kernel(l) { .volume(try crop(vol, z: k..<(k + 1))) }
         case .histogram(let h):
             let k = try position(i, count: h.sliceCount, of: "histogram", l)
             return .list(h.slice(k).map { .number(Double($0)) })

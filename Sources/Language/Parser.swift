@@ -41,6 +41,52 @@ import Runtime
 // Newlines continue a statement inside `( )`, `[ ]`, records and after a trailing `|`; inside a block `{ }`
 // they end statements. `else` may follow `}` on the next line. `# ...` comments run to the end of the line.
 
+/// The bytes the parser looks at, by name (the source is read as UTF-8 bytes).
+enum Byte {
+    static let tab: UInt8 = 9  // '\t'
+    static let newline: UInt8 = 10  // '\n'
+    static let carriageReturn: UInt8 = 13  // '\r'
+    static let space: UInt8 = 32  // ' '
+    static let bang: UInt8 = 33  // !
+    static let quote: UInt8 = 34  // "
+    static let hash: UInt8 = 35  // #
+    static let dollar: UInt8 = 36  // $
+    static let percent: UInt8 = 37  // %
+    static let openParen: UInt8 = 40  // (
+    static let closeParen: UInt8 = 41  // )
+    static let star: UInt8 = 42  // *
+    static let plus: UInt8 = 43  // +
+    static let comma: UInt8 = 44  // ,
+    static let minus: UInt8 = 45  // -
+    static let dot: UInt8 = 46  // .
+    static let slash: UInt8 = 47  // /
+    static let zero: UInt8 = 48  // 0
+    static let nine: UInt8 = 57  // 9
+    static let colon: UInt8 = 58  // :
+    static let semicolon: UInt8 = 59  // ;
+    static let less: UInt8 = 60  // <
+    static let equals: UInt8 = 61  // =
+    static let greater: UInt8 = 62  // >
+    static let question: UInt8 = 63  // ?
+    static let upperA: UInt8 = 65  // A
+    static let upperE: UInt8 = 69  // E
+    static let upperZ: UInt8 = 90  // Z
+    static let openBracket: UInt8 = 91  // [
+    static let backslash: UInt8 = 92  // \
+    static let closeBracket: UInt8 = 93  // ]
+    static let underscore: UInt8 = 95  // _
+    static let lowerA: UInt8 = 97  // a
+    static let lowerE: UInt8 = 101  // e
+    static let lowerN: UInt8 = 110  // n
+    static let lowerR: UInt8 = 114  // r
+    static let lowerT: UInt8 = 116  // t
+    static let lowerZ: UInt8 = 122  // z
+    static let openBrace: UInt8 = 123  // {
+    static let pipe: UInt8 = 124  // |
+    static let closeBrace: UInt8 = 125  // }
+    static let tilde: UInt8 = 126  // ~
+}
+
 /// The maximum nesting of brackets, blocks and unary operators in one statement.
 let maxNesting = 64
 /// The maximum number of binary operators in one statement (keeps evaluation depth bounded).
@@ -79,7 +125,7 @@ struct Parser {
         continuations.reserveCapacity(bytes.count + 1)
         var cont: UInt32 = 0
         for (k, c) in bytes.enumerated() {
-            if c == 10 { lineStarts.append(k + 1) }
+            if c == Byte.newline { lineStarts.append(k + 1) }
             if c & 0xC0 == 0x80 { cont += 1 }
             continuations.append(cont)
         }
@@ -124,30 +170,30 @@ struct Parser {
     @inline(__always) func peek(_ k: Int = 0) -> UInt8 { i + k < bytes.count ? bytes[i + k] : 0 }
     var atEnd: Bool { i >= bytes.count }
 
-    static func isIdentStart(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95 || c >= 0x80 }
-    static func isIdent(_ c: UInt8) -> Bool { isIdentStart(c) || (c >= 48 && c <= 57) }
-    static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+    static func isIdentStart(_ c: UInt8) -> Bool { (c >= Byte.lowerA && c <= Byte.lowerZ) || (c >= Byte.upperA && c <= Byte.upperZ) || c == Byte.underscore || c >= 0x80 }
+    static func isIdent(_ c: UInt8) -> Bool { isIdentStart(c) || (c >= Byte.zero && c <= Byte.nine) }
+    static func isDigit(_ c: UInt8) -> Bool { c >= Byte.zero && c <= Byte.nine }
     /// Characters that end a bare word in command arguments.
     static func endsArgWord(_ c: UInt8) -> Bool {
         switch c {
-        case 0, 32, 9, 10, 13, 59 /* ; */, 124 /* | */, 40, 41, 91, 93, 123, 125, 34 /* " */, 36 /* $ */, 44 /* , */: true
+        case 0, Byte.space, Byte.tab, Byte.newline, Byte.carriageReturn, Byte.semicolon, Byte.pipe, Byte.openParen, Byte.closeParen, Byte.openBracket, Byte.closeBracket, Byte.openBrace, Byte.closeBrace, Byte.quote, Byte.dollar, Byte.comma: true
         default: false
         }
     }
     /// Characters allowed in a bare word inside an expression (after a letter or `_`).
     static func isExprWord(_ c: UInt8) -> Bool {
-        isIdent(c) || c == 46 || c == 47 || c == 42 || c == 63 || c == 126 || c == 45
+        isIdent(c) || c == Byte.dot || c == Byte.slash || c == Byte.star || c == Byte.question || c == Byte.tilde || c == Byte.minus
     }
 
     /// Skips spaces, tabs, comments, `\` + newline, and newlines where they are white space.
     mutating func skipSpace() {
         while i < bytes.count {
             let c = bytes[i]
-            if c == 32 || c == 9 || c == 13 { i += 1 }
-            else if c == 10 && newlineIsSpace > 0 { i += 1 }
-            else if c == 92 && peek(1) == 10 { i += 2 }
-            else if c == 92 && peek(1) == 13 && peek(2) == 10 { i += 3 }
-            else if c == 35 { while i < bytes.count && bytes[i] != 10 { i += 1 } }
+            if c == Byte.space || c == Byte.tab || c == Byte.carriageReturn { i += 1 }
+            else if c == Byte.newline && newlineIsSpace > 0 { i += 1 }
+            else if c == Byte.backslash && peek(1) == Byte.newline { i += 2 }
+            else if c == Byte.backslash && peek(1) == Byte.carriageReturn && peek(2) == Byte.newline { i += 3 }
+            else if c == Byte.hash { while i < bytes.count && bytes[i] != Byte.newline { i += 1 } }
             else { break }
         }
     }
@@ -156,7 +202,7 @@ struct Parser {
     mutating func skipSpaceAndNewlines(semicolons: Bool = false) {
         while true {
             skipSpace()
-            if peek() == 10 || (semicolons && peek() == 59) { i += 1 } else { break }
+            if peek() == Byte.newline || (semicolons && peek() == Byte.semicolon) { i += 1 } else { break }
         }
     }
 
@@ -176,7 +222,7 @@ struct Parser {
     func describe(_ k: Int) -> String {
         guard k < bytes.count else { return "end of input" }
         let c = bytes[k]
-        if c == 10 { return "end of line" }
+        if c == Byte.newline { return "end of line" }
         if Parser.isIdentStart(c) { return "'\(word(at: k))'" }
         var e = k + 1
         while e < bytes.count && bytes[e] & 0xC0 == 0x80 { e += 1 }
@@ -186,6 +232,23 @@ struct Parser {
     mutating func enter(_ at: Int) throws {
         nesting += 1
         if nesting > maxNesting { throw error("nesting deeper than \(maxNesting) levels", at: at) }
+    }
+
+    /// Inside ( [ { and $( … ): one level deeper (bounded), newlines are white space and `{` opens a
+    /// record again. Returns what `leaveBrackets` restores.
+    mutating func enterBrackets(_ at: Int) throws -> Bool {
+        try enter(at)
+        newlineIsSpace += 1
+        let savedBrace = braceStartsBlock
+        braceStartsBlock = false
+        return savedBrace
+    }
+
+    /// Undoes `enterBrackets` (call it with what that returned, usually in a `defer`).
+    mutating func leaveBrackets(_ savedBrace: Bool) {
+        newlineIsSpace -= 1
+        braceStartsBlock = savedBrace
+        nesting -= 1
     }
 
     mutating func countOperator(_ at: Int) throws {
@@ -209,7 +272,7 @@ struct Parser {
         while true {
             skipSpaceAndNewlines(semicolons: true)
             if atEnd { break }
-            if peek() == 125 { throw error("unexpected '}' (no block is open)", at: i) }
+            if peek() == Byte.closeBrace { throw error("unexpected '}' (no block is open)", at: i) }
             let start = i
             nesting = 0; operators = 0
             let s = try parseStatement()
@@ -222,17 +285,17 @@ struct Parser {
     mutating func expectStatementEnd(inBlock: Bool) throws {
         skipSpace()
         let c = peek()
-        if c == 10 || c == 59 { i += 1; return }
+        if c == Byte.newline || c == Byte.semicolon { i += 1; return }
         if atEnd { return }
-        if c == 125 && inBlock { return }
-        if c == 41 || c == 93 || c == 125 { throw error("unexpected \(describe(i)) (nothing to close)", at: i) }
+        if c == Byte.closeBrace && inBlock { return }
+        if c == Byte.closeParen || c == Byte.closeBracket || c == Byte.closeBrace { throw error("unexpected \(describe(i)) (nothing to close)", at: i) }
         throw error("unexpected \(describe(i)) after the end of the statement", at: i,
-                    notes: c == 61 ? ["to compare, use =="] : [])
+                    notes: c == Byte.equals ? ["to compare, use =="] : [])
     }
 
     mutating func parseBlock(_ what: String) throws -> [Stmt] {
         skipSpace()
-        guard peek() == 123 else {
+        guard peek() == Byte.openBrace else {
             if atEnd { throw endError("expected '{' to start the \(what)", at: i) }
             throw error("expected '{' to start the \(what), found \(describe(i))", at: i)
         }
@@ -250,7 +313,7 @@ struct Parser {
                 let l = location(open)
                 throw eofError("unclosed '{' (opened at \(l.line):\(l.column))", at: open)
             }
-            if peek() == 125 { i += 1; tokenEnd = i; break }
+            if peek() == Byte.closeBrace { i += 1; tokenEnd = i; break }
             body.append(try parseStatement())
             try expectStatementEnd(inBlock: true)
         }
@@ -276,7 +339,7 @@ struct Parser {
         case "for":
             i += 3
             skipSpace()
-            if peek() == 36 { throw error("write the loop variable without '$': for x in ...", at: i) }
+            if peek() == Byte.dollar { throw error("write the loop variable without '$': for x in ...", at: i) }
             let (name, nameStart) = try expectName("variable name", after: "for")
             skipSpace()
             guard isWord("in") else {
@@ -316,7 +379,7 @@ struct Parser {
 
     func atStatementEnd() -> Bool {
         let c = peek()
-        return c == 0 && atEnd || c == 10 || c == 59 || c == 125 || c == 41
+        return c == 0 && atEnd || c == Byte.newline || c == Byte.semicolon || c == Byte.closeBrace || c == Byte.closeParen
     }
 
     /// `NAME {.f | [i]} = pipeline`, or nil (position restored) when the statement is not an assignment.
@@ -326,12 +389,12 @@ struct Parser {
         i += name.utf8.count
         var path: [AssignPath] = []
         while true {
-            if peek() == 46 && Parser.isIdentStart(peek(1)) {
+            if peek() == Byte.dot && Parser.isIdentStart(peek(1)) {
                 let fs = i + 1
                 let f = word(at: fs)
                 i = fs + f.utf8.count
                 path.append(.field(f, location(fs, length: f.utf8.count)))
-            } else if peek() == 91 {
+            } else if peek() == Byte.openBracket {
                 let open = i
                 let saved = self
                 i += 1
@@ -339,14 +402,14 @@ struct Parser {
                 let idx: Expr
                 do { skipSpace(); idx = try parseExpr(); skipSpace() } catch { self = saved; return nil }
                 newlineIsSpace -= 1
-                guard peek() == 93 else { self = saved; return nil }
+                guard peek() == Byte.closeBracket else { self = saved; return nil }
                 i += 1
                 path.append(.index(idx, location(open, length: i - open)))
             } else { break }
         }
         let afterName = i
         skipSpace()
-        guard peek() == 61 && peek(1) != 61 else { i = start; return nil }
+        guard peek() == Byte.equals && peek(1) != Byte.equals else { i = start; return nil }
         if keywords.contains(name) { throw error("'\(name)' is a keyword and cannot be assigned", at: start, length: name.utf8.count) }
         _ = afterName
         i += 1
@@ -382,8 +445,8 @@ struct Parser {
         var params: [String] = []
         while true {
             skipSpace()
-            if peek() == 123 { break }
-            if peek() == 36 { throw error("write parameter names without '$'", at: i) }
+            if peek() == Byte.openBrace { break }
+            if peek() == Byte.dollar { throw error("write parameter names without '$'", at: i) }
             guard Parser.isIdentStart(peek()) else {
                 if atEnd { throw endError("expected a parameter name or '{'", at: i) }
                 throw error("expected a parameter name or '{', found \(describe(i))", at: i)
@@ -430,7 +493,7 @@ struct Parser {
     /// The head of `if`/`while`/`for`: a pipeline where `{` starts the block.
     mutating func parseCondition() throws -> Expr {
         skipSpace()
-        if peek() == 123 || atStatementEnd() {
+        if peek() == Byte.openBrace || atStatementEnd() {
             if atEnd { throw endError("expected a condition", at: i) }
             throw error("expected a condition before \(describe(i))", at: i)
         }
@@ -449,9 +512,9 @@ struct Parser {
         if startsCall() { left = try parseCall(piped: nil) } else { left = try parseExpr() }
         while true {
             skipSpace()
-            guard peek() == 124 else { break }
+            guard peek() == Byte.pipe else { break }
             let bar = i
-            if peek(1) == 124 { throw error("'||' is not an operator: use 'or'", at: i, length: 2) }
+            if peek(1) == Byte.pipe { throw error("'||' is not an operator: use 'or'", at: i, length: 2) }
             try countOperator(bar)  // each stage nests the call tree one level deeper
             i += 1
             tokenEnd = i
@@ -479,7 +542,7 @@ struct Parser {
         }
         i += name.utf8.count
         // A command name is a word of letters, digits and `_` (`-` allowed inside).
-        while peek() == 45 && Parser.isIdent(peek(1)) {
+        while peek() == Byte.minus && Parser.isIdent(peek(1)) {
             i += 1
             while Parser.isIdent(peek()) { i += 1 }
         }
@@ -492,7 +555,7 @@ struct Parser {
         let nameLoc = location(start, length: i - start)
         if fullName == "time" && piped == nil {
             skipSpace()
-            if atStatementEnd() || peek() == 124 {
+            if atStatementEnd() || peek() == Byte.pipe {
                 if atEnd { throw endError("time: expected a command to time", at: i) }
                 throw error("time: expected a command to time", at: i)
             }
@@ -503,13 +566,13 @@ struct Parser {
         while true {
             skipSpace()
             let c = peek()
-            if atEnd || c == 10 || c == 59 || c == 124 || c == 41 || c == 93 || c == 125 { break }
-            if c == 123 && braceStartsBlock { break }
-            if c == 44 { throw error("unexpected ',' (command arguments are separated by spaces)", at: i) }
-            if c == 45 && peek(1) == 45 && Parser.isIdent(peek(2)) {
+            if atEnd || c == Byte.newline || c == Byte.semicolon || c == Byte.pipe || c == Byte.closeParen || c == Byte.closeBracket || c == Byte.closeBrace { break }
+            if c == Byte.openBrace && braceStartsBlock { break }
+            if c == Byte.comma { throw error("unexpected ',' (command arguments are separated by spaces)", at: i) }
+            if c == Byte.minus && peek(1) == Byte.minus && Parser.isIdent(peek(2)) {
                 let os = i
                 i += 2
-                while Parser.isIdent(peek()) || (peek() == 45 && Parser.isIdent(peek(1))) { i += 1 }
+                while Parser.isIdent(peek()) || (peek() == Byte.minus && Parser.isIdent(peek(1))) { i += 1 }
                 if !Parser.endsArgWord(peek()) {
                     throw error("unexpected \(describe(i)) in option name", at: i)
                 }
@@ -521,9 +584,9 @@ struct Parser {
             args.append(.value(try parseArgAtom(operatorWords: Parser.conditionCommands.contains(fullName))))
             if i == before { throw error("unexpected \(describe(i))", at: i) }
             let n = peek()
-            if n == 36 || n == 34 || n == 40 || n == 91 || (n == 123 && !braceStartsBlock) {
+            if n == Byte.dollar || n == Byte.quote || n == Byte.openParen || n == Byte.openBracket || (n == Byte.openBrace && !braceStartsBlock) {
                 throw error("missing space between arguments", at: i,
-                            notes: n == 36 ? ["to join text and a variable, use a string: \"text$name\""] : [])
+                            notes: n == Byte.dollar ? ["to join text and a variable, use a string: \"text$name\""] : [])
             }
         }
         return .call(CallNode(name: fullName, nameLocation: nameLoc, args: args), piped: piped)
@@ -536,7 +599,7 @@ struct Parser {
     mutating func parseArgAtom(operatorWords: Bool = false) throws -> Expr {
         let c = peek()
         switch c {
-        case 36, 34, 91, 40, 123: return try parsePostfix(try parsePrimary())
+        case Byte.dollar, Byte.quote, Byte.openBracket, Byte.openParen, Byte.openBrace: return try parsePostfix(try parsePrimary())
         default: break
         }
         let start = i
@@ -563,17 +626,17 @@ struct Parser {
     static func number(_ s: ArraySlice<UInt8>) -> Double? {
         var k = s.startIndex
         let e = s.endIndex
-        if k < e && (s[k] == 45 || s[k] == 43) { k += 1 }
+        if k < e && (s[k] == Byte.minus || s[k] == Byte.plus) { k += 1 }
         var digits = 0
         while k < e && isDigit(s[k]) { k += 1; digits += 1 }
-        if k < e && s[k] == 46 {
+        if k < e && s[k] == Byte.dot {
             k += 1
             while k < e && isDigit(s[k]) { k += 1; digits += 1 }
         }
         guard digits > 0 else { return nil }
-        if k < e && (s[k] == 101 || s[k] == 69) {
+        if k < e && (s[k] == Byte.lowerE || s[k] == Byte.upperE) {
             k += 1
-            if k < e && (s[k] == 45 || s[k] == 43) { k += 1 }
+            if k < e && (s[k] == Byte.minus || s[k] == Byte.plus) { k += 1 }
             var ed = 0
             while k < e && isDigit(s[k]) { k += 1; ed += 1 }
             guard ed > 0 else { return nil }
@@ -623,7 +686,7 @@ struct Parser {
         skipSpace()
         if atEnd { throw endError("expected a value after the operator", at: i) }
         let c = peek()
-        if c == 10 && newlineIsSpace == 0 || c == 59 || c == 41 || c == 93 || c == 125 || c == 44 {
+        if c == Byte.newline && newlineIsSpace == 0 || c == Byte.semicolon || c == Byte.closeParen || c == Byte.closeBracket || c == Byte.closeBrace || c == Byte.comma {
             throw error("expected a value after the operator, found \(describe(i))", at: i)
         }
         return try f(&self)
@@ -636,10 +699,10 @@ struct Parser {
         var op: BinaryOp?
         var len = 1
         switch c {
-        case 61 where d == 61: op = .eq; len = 2
-        case 33 where d == 61: op = .ne; len = 2
-        case 60: if d == 61 { op = .le; len = 2 } else { op = .lt }
-        case 62: if d == 61 { op = .ge; len = 2 } else { op = .gt }
+        case Byte.equals where d == Byte.equals: op = .eq; len = 2
+        case Byte.bang where d == Byte.equals: op = .ne; len = 2
+        case Byte.less: if d == Byte.equals { op = .le; len = 2 } else { op = .lt }
+        case Byte.greater: if d == Byte.equals { op = .ge; len = 2 } else { op = .gt }
         default: break
         }
         guard let op else { return left }
@@ -649,7 +712,7 @@ struct Parser {
         let right = try operand { try $0.parseAdditive() }
         skipSpace()
         let c2 = peek()
-        if c2 == 60 || c2 == 62 || ((c2 == 61 || c2 == 33) && peek(1) == 61) {
+        if c2 == Byte.less || c2 == Byte.greater || ((c2 == Byte.equals || c2 == Byte.bang) && peek(1) == Byte.equals) {
             throw error("comparisons do not chain: use 'and'", at: i)
         }
         return .binary(op, left, right, location(at, length: len))
@@ -660,15 +723,15 @@ struct Parser {
         while true {
             skipSpace()
             let c = peek()
-            guard c == 43 || c == 45 else { return left }
-            if c == 45 && peek(1) == 45 && Parser.isIdentStart(peek(2)) {
+            guard c == Byte.plus || c == Byte.minus else { return left }
+            if c == Byte.minus && peek(1) == Byte.minus && Parser.isIdentStart(peek(2)) {
                 throw error("an option (--name) cannot follow an expression: put the command first", at: i)
             }
             let at = i
             try countOperator(at)
             i += 1
             let right = try operand { try $0.parseMultiplicative() }
-            left = .binary(c == 43 ? .add : .sub, left, right, location(at))
+            left = .binary(c == Byte.plus ? .add : .sub, left, right, location(at))
         }
     }
 
@@ -677,18 +740,18 @@ struct Parser {
         while true {
             skipSpace()
             let c = peek()
-            guard c == 42 || c == 47 || c == 37 else { return left }
+            guard c == Byte.star || c == Byte.slash || c == Byte.percent else { return left }
             let at = i
             try countOperator(at)
             i += 1
             let right = try operand { try $0.parseUnary() }
-            left = .binary(c == 42 ? .mul : c == 47 ? .div : .mod, left, right, location(at))
+            left = .binary(c == Byte.star ? .mul : c == Byte.slash ? .div : .mod, left, right, location(at))
         }
     }
 
     mutating func parseUnary() throws -> Expr {
         skipSpace()
-        if peek() == 45 {
+        if peek() == Byte.minus {
             let at = i
             i += 1
             try enter(at)
@@ -704,27 +767,22 @@ struct Parser {
     mutating func parsePostfix(_ base: Expr) throws -> Expr {
         var e = base
         while true {
-            if peek() == 46 && Parser.isIdentStart(peek(1)) {
+            if peek() == Byte.dot && Parser.isIdentStart(peek(1)) {
                 let fs = i + 1
                 let f = word(at: fs)
                 i = fs + f.utf8.count
                 tokenEnd = i
                 e = .field(e, f, location(fs, length: f.utf8.count))
-            } else if peek() == 91 {
+            } else if peek() == Byte.openBracket {
                 let open = i
                 i += 1
-                try enter(open)
-                newlineIsSpace += 1
-                let savedBrace = braceStartsBlock
-                braceStartsBlock = false
+                let savedBrace = try enterBrackets(open)
                 skipSpace()
-                if peek() == 93 { throw error("expected an index inside '[]'", at: i) }
+                if peek() == Byte.closeBracket { throw error("expected an index inside '[]'", at: i) }
                 let idx = try parsePipeline()
                 skipSpace()
-                try close(93, "[", open)
-                newlineIsSpace -= 1
-                braceStartsBlock = savedBrace
-                nesting -= 1
+                try close(Byte.closeBracket, "[", open)
+                leaveBrackets(savedBrace)
                 e = .index(e, idx, location(open, length: i - open))
             } else {
                 return e
@@ -737,7 +795,7 @@ struct Parser {
         if peek() == c { i += 1; tokenEnd = i; return }
         let l = location(open)
         if atEnd { throw eofError("unclosed '\(opener)' (opened at \(l.line):\(l.column))", at: open) }
-        let closer = c == 41 ? ")" : c == 93 ? "]" : "}"
+        let closer = c == Byte.closeParen ? ")" : c == Byte.closeBracket ? "]" : "}"
         throw error("expected '\(closer)' to close '\(opener)' opened at \(l.line):\(l.column), found \(describe(i))", at: i)
     }
 
@@ -747,51 +805,47 @@ struct Parser {
         let c = peek()
         if atEnd { throw endError("expected a value", at: i) }
         switch c {
-        case 36: // $
+        case Byte.dollar:
             i += 1
             guard Parser.isIdentStart(peek()) else {
-                if peek() == 40 { throw error("'$(...)' is only for strings: write ( ... ) here", at: start, length: 2) }
+                if peek() == Byte.openParen { throw error("'$(...)' is only for strings: write ( ... ) here", at: start, length: 2) }
                 throw error("expected a variable name after '$'", at: start)
             }
             let name = word(at: i)
             i += name.utf8.count
             tokenEnd = i
             return .variable(name, loc(from: start))
-        case 34:
+        case Byte.quote:
             return try parseString()
-        case 91: // [
+        case Byte.openBracket:
             i += 1
-            try enter(start)
-            newlineIsSpace += 1
-            let savedBrace = braceStartsBlock
-            braceStartsBlock = false
-            defer { newlineIsSpace -= 1; braceStartsBlock = savedBrace; nesting -= 1 }
+            let savedBrace = try enterBrackets(start)
+            defer { leaveBrackets(savedBrace) }
             var items: [Expr] = []
             while true {
                 skipSpace()
-                if peek() == 93 { i += 1; tokenEnd = i; break }
-                if atEnd { try close(93, "[", start) }
+                if peek() == Byte.closeBracket { i += 1; tokenEnd = i; break }
+                if atEnd { try close(Byte.closeBracket, "[", start) }
                 items.append(try parseExpr())
                 skipSpace()
-                if peek() == 44 { i += 1; continue }
-                if peek() == 93 { continue }
-                if atEnd { try close(93, "[", start) }
+                if peek() == Byte.comma { i += 1; continue }
+                if peek() == Byte.closeBracket { continue }
+                if atEnd { try close(Byte.closeBracket, "[", start) }
                 throw error("expected ',' or ']' in the list, found \(describe(i))", at: i)
             }
             return .list(items, loc(from: start))
-        case 123: // {
+        case Byte.openBrace:
             if braceStartsBlock { throw error("expected a value before '{'", at: i) }
             i += 1
-            try enter(start)
-            newlineIsSpace += 1
-            defer { newlineIsSpace -= 1; nesting -= 1 }
+            let savedBrace = try enterBrackets(start)
+            defer { leaveBrackets(savedBrace) }
             var pairs: [(String, Expr)] = []
             while true {
                 skipSpace()
-                if peek() == 125 { i += 1; tokenEnd = i; break }
-                if atEnd { try close(125, "{", start) }
+                if peek() == Byte.closeBrace { i += 1; tokenEnd = i; break }
+                if atEnd { try close(Byte.closeBrace, "{", start) }
                 let key: String
-                if peek() == 34 {
+                if peek() == Byte.quote {
                     let ks = i
                     guard case .literal(.string(let k), _) = try parseString() else {
                         throw error("a record key must be a plain string (no interpolation)", at: ks, length: i - ks)
@@ -799,50 +853,47 @@ struct Parser {
                     key = k
                 } else if Parser.isIdentStart(peek()) {
                     let ks = i
-                    while Parser.isIdent(peek()) || (peek() == 45 && Parser.isIdent(peek(1))) { i += 1 }
+                    while Parser.isIdent(peek()) || (peek() == Byte.minus && Parser.isIdent(peek(1))) { i += 1 }
                     key = String(decoding: bytes[ks..<i], as: UTF8.self)
                 } else {
                     throw error("expected a record key (a name or a string), found \(describe(i))", at: i)
                 }
                 skipSpace()
-                guard peek() == 58 else {
-                    if atEnd { try close(125, "{", start) }
+                guard peek() == Byte.colon else {
+                    if atEnd { try close(Byte.closeBrace, "{", start) }
                     throw error("expected ':' after the record key '\(key)', found \(describe(i))", at: i)
                 }
                 i += 1
                 skipSpace()
-                if peek() == 44 || peek() == 125 { throw error("expected a value for the record key '\(key)'", at: i) }
+                if peek() == Byte.comma || peek() == Byte.closeBrace { throw error("expected a value for the record key '\(key)'", at: i) }
                 pairs.append((key, try parseExpr()))
                 skipSpace()
-                if peek() == 44 { i += 1; continue }
-                if peek() == 125 { continue }
-                if atEnd { try close(125, "{", start) }
+                if peek() == Byte.comma { i += 1; continue }
+                if peek() == Byte.closeBrace { continue }
+                if atEnd { try close(Byte.closeBrace, "{", start) }
                 throw error("expected ',' or '}' in the record, found \(describe(i))", at: i)
             }
             return .record(pairs, loc(from: start))
-        case 40: // (
+        case Byte.openParen:
             i += 1
-            try enter(start)
-            newlineIsSpace += 1
-            let savedBrace = braceStartsBlock
-            braceStartsBlock = false
-            defer { newlineIsSpace -= 1; braceStartsBlock = savedBrace; nesting -= 1 }
+            let savedBrace = try enterBrackets(start)
+            defer { leaveBrackets(savedBrace) }
             skipSpace()
-            if peek() == 41 { throw error("empty parentheses", at: start, length: 2) }
-            if atEnd { try close(41, "(", start) }
+            if peek() == Byte.closeParen { throw error("empty parentheses", at: start, length: 2) }
+            if atEnd { try close(Byte.closeParen, "(", start) }
             let e = try parsePipeline()
             skipSpace()
-            try close(41, "(", start)
+            try close(Byte.closeParen, "(", start)
             return e
         default:
             break
         }
-        if Parser.isDigit(c) || (c == 46 && Parser.isDigit(peek(1))) {
+        if Parser.isDigit(c) || (c == Byte.dot && Parser.isDigit(peek(1))) {
             var e = i
-            while e < bytes.count && (Parser.isDigit(bytes[e]) || bytes[e] == 46) { e += 1 }
-            if e < bytes.count && (bytes[e] == 101 || bytes[e] == 69) {
+            while e < bytes.count && (Parser.isDigit(bytes[e]) || bytes[e] == Byte.dot) { e += 1 }
+            if e < bytes.count && (bytes[e] == Byte.lowerE || bytes[e] == Byte.upperE) {
                 var k = e + 1
-                if k < bytes.count && (bytes[k] == 45 || bytes[k] == 43) { k += 1 }
+                if k < bytes.count && (bytes[k] == Byte.minus || bytes[k] == Byte.plus) { k += 1 }
                 if k < bytes.count && Parser.isDigit(bytes[k]) {
                     e = k
                     while e < bytes.count && Parser.isDigit(bytes[e]) { e += 1 }
@@ -873,10 +924,10 @@ struct Parser {
             tokenEnd = i
             return .literal(.string(String(decoding: bytes[start..<i], as: UTF8.self)), loc(from: start))
         }
-        if c == 10 && newlineIsSpace == 0 || c == 59 {
+        if c == Byte.newline && newlineIsSpace == 0 || c == Byte.semicolon {
             throw error("expected a value, found \(describe(i))", at: i)
         }
-        if c == 61 { throw error("unexpected '='", at: i, notes: ["assign with NAME = value at the start of a statement; compare with =="]) }
+        if c == Byte.equals { throw error("unexpected '='", at: i, notes: ["assign with NAME = value at the start of a statement; compare with =="]) }
         throw error("unexpected \(describe(i))", at: i)
     }
 
@@ -892,17 +943,17 @@ struct Parser {
         while true {
             guard i < bytes.count else { throw eofError("unterminated string", at: start) }
             let c = bytes[i]
-            if c == 34 { i += 1; break }
-            if c == 92 {
+            if c == Byte.quote { i += 1; break }
+            if c == Byte.backslash {
                 guard i + 1 < bytes.count else { throw eofError("unterminated string", at: start) }
                 let e = bytes[i + 1]
                 switch e {
-                case 110: buf.append(10)
-                case 116: buf.append(9)
-                case 114: buf.append(13)
-                case 48: buf.append(0)
-                case 34, 92, 36: buf.append(e)
-                case 10: break  // backslash-newline: continue the string on the next line
+                case Byte.lowerN: buf.append(10)
+                case Byte.lowerT: buf.append(9)
+                case Byte.lowerR: buf.append(13)
+                case Byte.zero: buf.append(0)
+                case Byte.quote, Byte.backslash, Byte.dollar: buf.append(e)
+                case Byte.newline: break  // backslash-newline: continue the string on the next line
                 default:
                     throw error("unknown escape '\\\(String(decoding: [e], as: UTF8.self))' in string", at: i, length: 2,
                                 notes: ["escapes: \\n \\t \\r \\\" \\\\ \\$ \\0"])
@@ -910,24 +961,19 @@ struct Parser {
                 i += 2
                 continue
             }
-            if c == 36 {
+            if c == Byte.dollar {
                 let ds = i
-                if peek(1) == 40 {
+                if peek(1) == Byte.openParen {
                     flush()
                     i += 2
-                    try enter(ds)
-                    newlineIsSpace += 1
-                    let savedBrace = braceStartsBlock
-                    braceStartsBlock = false
+                    let savedBrace = try enterBrackets(ds)
                     skipSpace()
-                    if peek() == 41 { throw error("empty '$()' in string", at: ds, length: 3) }
+                    if peek() == Byte.closeParen { throw error("empty '$()' in string", at: ds, length: 3) }
                     if atEnd { throw eofError("unclosed '$(' in string", at: ds, length: 2) }
                     let e = try parsePipeline()
                     skipSpace()
-                    try close(41, "$(", ds)
-                    newlineIsSpace -= 1
-                    braceStartsBlock = savedBrace
-                    nesting -= 1
+                    try close(Byte.closeParen, "$(", ds)
+                    leaveBrackets(savedBrace)
                     parts.append(.expr(e))
                     continue
                 }
@@ -937,7 +983,7 @@ struct Parser {
                     let name = word(at: i)
                     i += name.utf8.count
                     var field: String?
-                    if peek() == 46 && Parser.isIdentStart(peek(1)) {
+                    if peek() == Byte.dot && Parser.isIdentStart(peek(1)) {
                         field = word(at: i + 1)
                         i += 1 + (field?.utf8.count ?? 0)
                     }

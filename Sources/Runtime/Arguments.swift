@@ -66,6 +66,14 @@ public struct Arguments: Sendable {
         throw mismatch(name, "string", v)
     }
 
+    /// A `.choice(of: E.self)` parameter as its enum case.
+    public func choice<E: RawRepresentable>(_ name: String, as _: E.Type) throws -> E
+    where E.RawValue: LosslessStringConvertible {
+        let word = try string(name)
+        guard let raw = E.RawValue(word), let e = E(rawValue: raw) else { throw error(name, "'\(word)' is not a choice of --\(name)") }
+        return e
+    }
+
     public func flag(_ name: String) -> Bool { self[name]?.isTruthy ?? false }
 
     public func bool(_ name: String) throws -> Bool {
@@ -104,6 +112,14 @@ public struct Arguments: Sendable {
         throw mismatch(name, "list", v)
     }
 
+    /// A bound `.integers` list.
+    public func integers(_ name: String) throws -> [Int] {
+        try numbers(name).map { n in
+            guard n.rounded() == n, abs(n) < 1e15 else { throw error(name, "'\(name)' must hold integers, got \(formatNumber(n))") }
+            return Int(n)
+        }
+    }
+
     public func numbers(_ name: String) throws -> [Double] {
         try list(name).map { v in
             if case .number(let n) = v { return n }
@@ -111,20 +127,30 @@ public struct Arguments: Sendable {
         }
     }
 
-    /// A bound `.range`: (start, end) with nil for an open side; negative values count from `count`.
-    /// Returns the half-open range clamped to 0..<count, or an error when it is empty.
-    public func range(_ name: String, count: Int) throws -> Range<Int> {
+    /// A bound `.range` as written: (start, end) with nil for an open side.
+    public func indexRange(_ name: String) throws -> IndexRange {
         let parts = try list(name)
-        func resolve(_ v: Value, _ fallback: Int) -> Int {
-            guard case .number(let n) = v, n.isFinite else { return fallback }
-            // Clamp before converting: a huge number must not trap.
-            let i = Int(max(-1e15, min(1e15, n.rounded(.towardZero))))
-            return i < 0 ? count + i : i
+        func side(_ v: Value) -> Int? {
+            guard case .number(let n) = v, n.isFinite else { return nil }
+            // Bounded before converting: a huge number must not trap (and is outside any extent).
+            return Int(max(-1e15, min(1e15, n.rounded(.towardZero))))
         }
-        let a = resolve(parts.first ?? .null, 0), b = resolve(parts.count > 1 ? parts[1] : .null, count)
-        let lo = max(0, a), hi = min(count, b)
-        guard lo < hi else { throw error(name, "range \(a):\(b) selects nothing of 0:\(count)") }
-        return lo..<hi
+        return IndexRange(side(parts.first ?? .null), side(parts.count > 1 ? parts[1] : .null))
+    }
+
+    /// A bound `.range` resolved against `count` (negative values count from the end): an error
+    /// naming the range and the extent when it is empty or reaches outside 0:count.
+    public func range(_ name: String, count: Int, axis: String = "z") throws -> Range<Int> {
+        let r = try indexRange(name)
+        guard let resolved = r.resolve(count: count) else { throw error(name, r.problem(count: count, axis: axis)) }
+        return resolved
+    }
+
+    /// An `.int` slice index resolved against `count` (negative counts from the end), or an error.
+    public func slice(_ name: String, count: Int) throws -> Int {
+        let k = try int(name)
+        guard let i = IndexRange.index(k, count: count) else { throw error(name, IndexRange.indexProblem(k, count: count)) }
+        return i
     }
 
     /// An opaque value (a model) of the given Swift type.

@@ -102,6 +102,12 @@ extension Command {
             throw located
         }
         if let c = coerced { return c }
+        if case .choice(let words) = type, let word = v.choiceWord {
+            // A word that is not among the choices: say which it was and which there are.
+            var e = EmshError(.type, "\(name): '\(parameter)' is one of \(words.joined(separator: " ")), not '\(word)'", at: loc)
+            if let s = closest(to: word, in: words) { e.notes.append("did you mean \(s)?") }
+            throw e
+        }
         var got = article(v.typeName)
         if case .list(let l) = v {
             // Say what is wrong with the list: its length, or the first item that is no number.
@@ -197,6 +203,11 @@ public enum Coercion {
             guard l.allSatisfy({ if case .number = $0 { true } else { false } }) else { return nil }
             if let n, l.count != n { return nil }
             return v
+        case .integers(let n):
+            guard case .list(let l) = v else { return nil }
+            guard l.allSatisfy({ if case .number(let x) = $0 { x.rounded() == x } else { false } }) else { return nil }
+            if let n, l.count != n { return nil }
+            return v
         case .range:
             return parseRange(v)
         case .choice(let choices):
@@ -254,6 +265,15 @@ public enum Coercion {
 }
 
 extension Value {
+    /// A string or number as the word a `.choice` compares.
+    fileprivate var choiceWord: String? {
+        switch self {
+        case .string(let s): s
+        case .number(let n): formatNumber(n)
+        default: nil
+        }
+    }
+
     fileprivate var normalizedRange: Value {
         if case .list(let l) = self, l.count == 2, case .number(let b) = l[1], b.isInfinite { return .list([l[0], .null]) }
         return self

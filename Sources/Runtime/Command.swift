@@ -25,8 +25,10 @@ public indirect enum ParamType: Sendable, CustomStringConvertible {
     case numbers(Int?)
     /// `a:b` (either side may be empty, negatives count from the end) or `[a, b]`; bound as a list [a|nil, b|nil].
     case range
-    /// One of a fixed set of words.
+    /// One of a fixed set of words (declare an enum's cases with `.choice(of: SplitMethod.self)`).
     case choice([String])
+    /// A list of whole numbers, of exactly `n` elements when given.
+    case integers(Int?)
     /// The first alternative that accepts the value.
     case either([ParamType])
     case listOf(ParamType)
@@ -53,6 +55,7 @@ public indirect enum ParamType: Sendable, CustomStringConvertible {
         case .table: "table"
         case .model: "model"
         case .numbers(let n): n.map { "list of \($0) numbers" } ?? "list of numbers"
+        case .integers(let n): n.map { "list of \($0) integers" } ?? "list of integers"
         case .range: "range a:b"
         case .choice(let c): c.joined(separator: "|")
         case .either(let ts): ts.map(\.description).joined(separator: " or ")
@@ -65,7 +68,7 @@ public indirect enum ParamType: Sendable, CustomStringConvertible {
     /// The placeholder shown in usage lines.
     public var placeholder: String {
         switch self {
-        case .numbers(let n):
+        case .numbers(let n), .integers(let n):
             if let n { return "[" + (1...max(n, 1)).map { _ in "n" }.joined(separator: ",") + "]" }
             return "[n,...]"
         case .range: return "a:b"
@@ -74,6 +77,22 @@ public indirect enum ParamType: Sendable, CustomStringConvertible {
         default: return String(description.uppercased().map { $0 == " " ? "-" : $0 })
         }
     }
+}
+
+extension ParamType {
+    /// One of the cases of an enum whose raw values are the words (`SplitMethod`, `Connectivity`, …),
+    /// in the enum's order; read back with `args.choice(name, as: E.self)`.
+    public static func choice<E: CaseIterable & RawRepresentable>(of _: E.Type) -> ParamType
+    where E.RawValue: CustomStringConvertible {
+        .choice(E.allCases.map { $0.rawValue.description })
+    }
+}
+
+/// The areas commands belong to: `help` lists the commands by topic in this order, and the README
+/// reference groups them the same way.
+public enum Topic: String, Sendable, CaseIterable {
+    case language, looking, files, session, volume, intensity, data, learning, evaluation, objects
+    case text, lists, tables
 }
 
 /// One positional parameter or option of a command.
@@ -87,13 +106,22 @@ public struct Parameter: Sendable {
     public let variadic: Bool
     /// Options: the value when not given (nil = absent).
     public let defaultValue: Value?
-    /// Numbers and integers: the values allowed, checked when a call binds (nil: any finite or not).
+    /// Numbers and integers (and each element of a list of them): the values allowed, checked when a
+    /// call binds (nil: any finite or not).
     public let bounds: Bounds?
 
     public init(name: String, type: ParamType, help: String, required: Bool, variadic: Bool, defaultValue: Value?,
                 bounds: Bounds? = nil) {
         self.name = name; self.type = type; self.help = help
         self.required = required; self.variadic = variadic; self.defaultValue = defaultValue; self.bounds = bounds
+    }
+
+    /// The default as help and the README reference show it: a choice's word bare, anything else
+    /// as its literal (nil when there is none).
+    public var defaultText: String? {
+        guard let d = defaultValue else { return nil }
+        if case .choice = type { return d.display }
+        return d.literal
     }
 
     public static func positional(_ name: String, _ type: ParamType, _ help: String, in bounds: Bounds? = nil) -> Parameter {
@@ -130,8 +158,8 @@ public struct Example: Sendable {
 /// `help`, completion, argument errors and the README reference are generated from it.
 public struct Command: Sendable {
     public let name: String
-    /// The area it belongs to (files, looking, volume, intensity, learning, evaluation, objects, session, data, language).
-    public let topic: String
+    /// The area it belongs to.
+    public let topic: Topic
     /// One line.
     public let summary: String
     /// Paragraphs after the usage line.
@@ -141,7 +169,7 @@ public struct Command: Sendable {
     public let examples: [Example]
     public let run: @Sendable (Arguments, any Host) throws -> Value
 
-    public init(name: String, topic: String, summary: String, help: String = "",
+    public init(name: String, topic: Topic, summary: String, help: String = "",
                 positionals: [Parameter] = [], options: [Parameter] = [], examples: [Example],
                 run: @escaping @Sendable (Arguments, any Host) throws -> Value) {
         self.name = name; self.topic = topic; self.summary = summary; self.help = help
@@ -166,6 +194,20 @@ public struct Command: Sendable {
 
 extension ParamType {
     public var isFlag: Bool { if case .flag = self { return true } else { return false } }
+    /// `.numbers` and `.integers`: bounds apply to each element.
+    public var isNumberList: Bool {
+        switch self {
+        case .numbers, .integers: true
+        default: false
+        }
+    }
+    /// Types `Bounds` can apply to.
+    public var isBoundable: Bool {
+        switch self {
+        case .number, .int, .numbers, .integers: true
+        default: false
+        }
+    }
 }
 
 /// The values a number or integer parameter allows, declared with it (`.option("sigma", .number, "…",
@@ -183,6 +225,8 @@ public struct Bounds: Sendable, Equatable, CustomStringConvertible {
     public static func atLeast(_ a: Double) -> Bounds { Bounds(lower: a, upper: nil) }
     /// x > a.
     public static func above(_ a: Double) -> Bounds { Bounds(lower: a, lowerOpen: true, upper: nil) }
+    /// x ≤ b.
+    public static func atMost(_ b: Double) -> Bounds { Bounds(lower: nil, upper: b) }
     /// a ≤ x ≤ b.
     public static func between(_ a: Double, _ b: Double) -> Bounds { Bounds(lower: a, upper: b) }
     /// a < x ≤ b.
@@ -218,7 +262,7 @@ extension Command {
             guard let bounds = p.bounds else { continue }
             let given: [Value]
             switch args.values[p.name] {
-            case .list(let l)? where p.variadic: given = l
+            case .list(let l)? where p.variadic || p.type.isNumberList: given = l
             case let v?: given = [v]
             case nil: given = []
             }

@@ -21,7 +21,8 @@ public struct Registry: Sendable {
     }
 
     /// Declaration problems: duplicate names, missing examples or help, duplicate parameter names,
-    /// a required positional after an optional one, a variadic positional that is not last.
+    /// a required positional after an optional one, a variadic positional that is not last, bounds on a
+    /// parameter that is no number, a default outside its bounds or not one of its choices.
     public func validate() -> [String] {
         var problems: [String] = []
         var seen = Set<String>()
@@ -39,16 +40,23 @@ public struct Registry: Sendable {
                 if p.required && optionalSeen && !p.variadic { problems.append("\(c.name): required \(p.name) after an optional one") }
                 if !p.required { optionalSeen = true }
             }
+            for p in c.positionals + c.options {
+                guard case .choice(let words) = p.type, let d = p.defaultValue else { continue }
+                if !words.contains(d.display) { problems.append("\(c.name): the default of \(p.name), \(d.display), is not one of \(words.joined(separator: "|"))") }
+            }
             for p in c.positionals + c.options where p.help.isEmpty {
                 problems.append("\(c.name): parameter \(p.name) has no help")
             }
             for p in c.positionals + c.options {
                 guard let b = p.bounds else { continue }
-                switch p.type {
-                case .number, .int: break
-                default: problems.append("\(c.name): parameter \(p.name) has bounds but is no number")
+                if !p.type.isBoundable { problems.append("\(c.name): parameter \(p.name) has bounds but is no number") }
+                let defaults: [Value]
+                switch p.defaultValue {
+                case .list(let l)?: defaults = l
+                case let d?: defaults = [d]
+                case nil: defaults = []
                 }
-                if case .number(let d)? = p.defaultValue, !b.contains(d) {
+                for case .number(let d) in defaults where !b.contains(d) {
                     problems.append("\(c.name): the default of \(p.name), \(formatNumber(d)), is not \(b)")
                 }
             }

@@ -48,7 +48,7 @@ public enum CLI {
 
     /// Parses the arguments after the program name.
     static func parse(_ args: [String], stdinIsTerminal: Bool) throws -> Invocation {
-        if args.first == "worker", args.count >= 2, !Env.isFile("worker") || Env.isFile(args[1] + "/task.json") {
+        if args.first == "worker", args.count >= 2, !isFile("worker") || isFile(args[1] + "/task.json") {
             guard args.count <= 3 else { throw UsageError(message: "worker takes a job folder and an optional task index") }
             var task: Int?
             if args.count == 3 {
@@ -114,7 +114,7 @@ public enum CLI {
                 rest = rest.dropFirst()
             } else if a == "--on" {
                 guard rest.count >= 2, let kind = ExecutorKind(rawValue: rest[rest.startIndex + 1]) else {
-                    throw UsageError(message: "--on takes local or slurm")
+                    throw UsageError(message: "--on takes " + ExecutorKind.allCases.map(\.rawValue).joined(separator: " or "))
                 }
                 Execution.kind = kind
                 rest = rest.dropFirst(2)
@@ -168,8 +168,8 @@ public enum CLI {
             engine.interpreter.setVariable("args", .list(rest.map { .string($0) }))
             return engine.runScript(code, file: "<-c>")
         case .script(let path, let rest):
-            guard Env.isFile(path) else {
-                Output.err("emsh: cannot run \(path): " + (Env.isDirectory(path) ? "it is a folder" : "no such file") + "\n")
+            guard isFile(path) else {
+                Output.err("emsh: cannot run \(path): " + (isFolder(path) ? "it is a folder" : "no such file") + "\n")
                 return 2
             }
             let text: String
@@ -181,8 +181,8 @@ public enum CLI {
             engine.interpreter.setVariable("args", .list(rest.map { .string($0) }))
             return engine.runScript(text, file: path)
         case .replay(let path, let verify):
-            guard Env.isFile(path) else {
-                Output.err("emsh: cannot replay \(path): \(Env.isDirectory(path) ? "it is a folder, not a session file" : "no such file")\n")
+            guard isFile(path) else {
+                Output.err("emsh: cannot replay \(path): \(isFolder(path) ? "it is a folder, not a session file" : "no such file")\n")
                 return 2
             }
             let engine = Engine()

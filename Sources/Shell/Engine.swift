@@ -28,7 +28,7 @@ final class Engine {
 
     /// The prelude runs like `source`; a broken prelude is a warning, never fatal.
     private func loadPrelude(_ path: String) {
-        guard Env.isFile(path) else {
+        guard isFile(path) else {
             Output.err("warning: \(path) does not exist (check EMSH_STDLIB): the prelude did not load\n")
             return
         }

@@ -49,26 +49,6 @@ enum Env {
         return i == path.startIndex ? "/" : String(path[..<i])
     }
 
-    static func isFile(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-    }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
-
-    /// `mkdir -p`.
-    static func makeDirectories(_ path: String) throws {
-        if isDirectory(path) { return }
-        let up = parent(path)
-        if up != path && !up.isEmpty && up != "." { try makeDirectories(up) }
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw EmshError(.io, "cannot create folder \(path): \(errnoMessage())")
-        }
-    }
 
     /// Seconds on a monotonic clock.
     static func now() -> Double {

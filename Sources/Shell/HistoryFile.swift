@@ -18,12 +18,12 @@ final class HistoryFile {
     init(path: String, warn: (String) -> Void) {
         self.path = path
         do {
-            try Env.makeDirectories(Env.parent(path))
+            try makeFolders(Env.parent(path))
         } catch {
             warn("\(error) (history will not be saved)")
             return
         }
-        if Env.isFile(path) {
+        if isFile(path) {
             do {
                 let raw = try withUserErrors { try readWholeFile(path) }
                 if let text = HistoryFile.validText(raw) {

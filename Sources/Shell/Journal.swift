@@ -15,7 +15,7 @@ final class Journal {
 
     /// Creates a new journal file in `directory` (created when missing).
     init(directory: String, warn: @escaping (String) -> Void) throws {
-        try Env.makeDirectories(directory)
+        try makeFolders(directory)
         let stamp = Env.localTime("%Y-%m-%dT%H-%M-%S")
         var attempt = 1
         while true {

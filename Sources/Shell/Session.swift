@@ -34,13 +34,13 @@ final class ShellSession: SessionHost {
     func saveHistory(to path: String) throws {
         var text = "# emsh session saved \(Env.localTime("%Y-%m-%d %H:%M:%S")) · \(entries.count) statements\n"
         for e in entries { text += e + "\n" }
-        try withUserErrors { try AtomicFile.write(text: text, to: expandTilde(path)) }
+        try withUserErrors { try AtomicFile.write(text: text, to: expandHome(path)) }
     }
 
     func replay(path: String, verify: Bool) throws -> Value {
         guard let interpreter else { throw EmshError(.runtime, "replay: no interpreter") }
         guard replayDepth < 16 else { throw EmshError(.runtime, "replay: replays nested more than 16 deep") }
-        let text = try withUserErrors { try readTextFile(expandTilde(path)) }
+        let text = try withUserErrors { try readTextFile(expandHome(path)) }
         let program = try interpreter.parse(text, file: path)
         let recorded = Journal.recordedResults(in: text)
         if verify && recorded.isEmpty && !program.statements.isEmpty {
@@ -70,8 +70,4 @@ final class ShellSession: SessionHost {
     }
 }
 
-func expandTilde(_ path: String) -> String {
-    guard path == "~" || path.hasPrefix("~/") else { return path }
-    return (Env.get("HOME") ?? "/") + path.dropFirst()
-}
 

@@ -11,11 +11,9 @@ func checkMemory(_ bytes: Int?, what: String, path: String) throws {
     }
 }
 
-/// Resolves an optional z range against `count` slices.
-func resolveZ(_ z: Range<Int>?, count: Int, path: String) throws -> Range<Int> {
+/// Resolves an optional z range against the `count` slices of the files (all when nil).
+func resolveZ(_ z: IndexRange?, count: Int, path: String) throws -> Range<Int> {
     guard let z else { return 0..<count }
-    if z.lowerBound < 0 || z.upperBound > count || z.isEmpty {
-        throw IOError(path, "slice range \(z.lowerBound):\(z.upperBound) is outside the \(count) slices (0:\(count))")
-    }
-    return z
+    guard let r = z.resolve(count: count) else { throw IOError(path, z.problem(count: count)) }
+    return r
 }

@@ -7,7 +7,7 @@ import Kernels
 /// error names the first offending file. Files are decoded in parallel straight into one
 /// contiguous u8 or u16 volume; the size is checked against `MemoryBudget` before allocating.
 /// `warn` receives one message if colour slices were converted to gray or alpha was dropped.
-public func loadPNGStack(paths: [String], z: Range<Int>? = nil, warn: ((String) -> Void)? = nil) throws -> Volume {
+public func loadPNGStack(paths: [String], z: IndexRange? = nil, warn: ((String) -> Void)? = nil) throws -> Volume {
     guard let firstPath = paths.first else { throw IOError("", "no PNG files to load") }
     let range = try resolveZ(z, count: paths.count, path: firstPath)
     let chosen = Array(paths[range])

@@ -30,10 +30,10 @@ public func expandPattern(_ pattern: String, relativeTo cwd: String) throws -> [
     }
     let isGlob = pattern.contains { $0 == "*" || $0 == "?" || $0 == "[" }
     if !isGlob {
-        let path = pattern.hasPrefix("~") ? expandTilde(pattern) : full
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw IOError(pattern, "no such file or folder") }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
+        let path = pattern.hasPrefix("~") ? expandHome(pattern) : full
+        let kind = pathKind(path)
+        guard kind != .missing else { throw IOError(pattern, "no such file or folder") }
+        if kind == .folder {
             let files = try listImages(in: path, pattern: pattern)
             if files.isEmpty { throw IOError(pattern, "folder holds no .png or .tif files") }
             return files
@@ -49,37 +49,23 @@ public func expandPattern(_ pattern: String, relativeTo cwd: String) throws -> [
     for i in 0..<Int(g.gl_pathc) {
         guard let p = g.gl_pathv[i] else { continue }
         let s = String(cString: p)
-        var st = stat()
-        if stat(s, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG { out.append(s) }
+        if isFile(s) { out.append(s) }
     }
     if out.isEmpty { throw IOError(pattern, "no files match") }
     return out.sorted(by: naturalLess)
 }
 
 private func listImages(in dir: String, pattern: String) throws -> [String] {
-    guard let d = opendir(dir) else { throw IOError(pattern, "cannot read folder: \(errnoMessage())") }
-    defer { closedir(d) }
+    guard let entries = folderEntries(dir) else { throw IOError(pattern, "cannot read folder: \(errnoMessage())") }
     var out: [String] = []
-    while let e = readdir(d) {
-        let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name.hasPrefix(".") { continue }
+    for name in entries where !name.hasPrefix(".") {
         guard let dot = name.lastIndex(of: ".") else { continue }
         let ext = name[name.index(after: dot)...].lowercased()
         guard imageExtensions.contains(ext) else { continue }
-        let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
-        var st = stat()
-        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG { out.append(path) }
+        let path = joinPath(dir, name)
+        if isFile(path) { out.append(path) }
     }
     return out.sorted(by: naturalLess)
-}
-
-private func expandTilde(_ p: String) -> String {
-    guard p.hasPrefix("~"), let home = getenv("HOME") else { return p }
-    let rest = p.dropFirst()
-    if rest.isEmpty || rest.hasPrefix("/") { return String(cString: home) + rest }
-    return p
 }
 
 private func escapeGlob(_ s: String) -> String {

@@ -11,14 +11,14 @@ public enum VolumeIO {
     /// - `mask`: non-zero voxels become 1, kind `.mask` (u8).
     /// Mixing PNG and TIFF files in one pattern is an error. `warn` receives non-fatal notes
     /// (colour converted to gray, alpha dropped).
-    public static func loadVolume(pattern: String, cwd: String, z: Range<Int>? = nil, mask: Bool = false,
+    public static func loadVolume(pattern: String, cwd: String, z: IndexRange? = nil, mask: Bool = false,
                                   warn: ((String) -> Void)? = nil) throws -> Volume {
         let paths = try expandPattern(pattern, relativeTo: cwd)
         return try loadVolume(paths: paths, pattern: pattern, z: z, mask: mask, warn: warn)
     }
 
     /// Loads an explicit list of files (all PNG or all TIFF).
-    public static func loadVolume(paths: [String], pattern: String, z: Range<Int>? = nil, mask: Bool = false,
+    public static func loadVolume(paths: [String], pattern: String, z: IndexRange? = nil, mask: Bool = false,
                                   warn: ((String) -> Void)? = nil) throws -> Volume {
         var kinds = Set<String>()
         for p in paths {
@@ -143,12 +143,6 @@ public enum VolumeIO {
     public static func binarize(_ v: Volume) throws -> Volume { try Kernels.binarize(v) }
 }
 
-/// Lower-cased extension without the dot ("" when none).
-func fileExtension(_ path: String) -> String {
-    let base = splitPath(path).base
-    guard let dot = base.lastIndex(of: "."), dot != base.startIndex else { return "" }
-    return base[base.index(after: dot)...].lowercased()
-}
 
 /// One printf-style integer conversion in a file name: `%d`, `%3d`, `%03d`.
 struct SlicePattern {

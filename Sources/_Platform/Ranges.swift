@@ -18,8 +18,20 @@ public struct IndexRange: Sendable, Equatable, CustomStringConvertible {
         return s..<e
     }
 
-    /// Why `resolve(count:)` gave nil, for an error message.
-    public func problem(count: Int) -> String {
-        "\(self) is empty or outside 0:\(count) (end exclusive; negative indices count from the end)"
+    /// Why `resolve(count:)` gave nil, for an error message naming the range and the extent:
+    /// "z range 3:9 is empty or outside 0:5 (…)".
+    public func problem(count: Int, axis: String = "z") -> String {
+        "\(axis) range \(self) is empty or outside 0:\(count) (end exclusive; negative indices count from the end)"
+    }
+
+    /// One index `k` against `count` (negative counts from the end), or nil when outside.
+    public static func index(_ k: Int, count: Int) -> Int? {
+        let i = k < 0 ? count + k : k
+        return i >= 0 && i < count ? i : nil
+    }
+
+    /// Why `index(_:count:)` gave nil: "slice 7 is outside 0:5 (…)".
+    public static func indexProblem(_ k: Int, count: Int, what: String = "slice") -> String {
+        "\(what) \(k) is outside 0:\(count) (negative indices count from the end)"
     }
 }

@@ -5,6 +5,7 @@ import Testing
 import Kernels
 import Learning
 import VolumeIO
+import TestSupport
 
 /// Block-wise commands against the in-memory ones on a phantom written into stores with small
 /// chunks and small blocks, so that objects cross block faces, edges and corners.
@@ -13,8 +14,7 @@ import VolumeIO
     let work: String
 
     init() throws {
-        work = NSTemporaryDirectory() + "emsh-blocks-\(getpid())-\(UInt64.random(in: 0..<UInt64.max))"
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        work = try temporaryFolder("blocks")
         setenv("EMSH_WORK", work + "/work", 1)
         setenv("EMSH_BLOCK_BYTES", "64K", 1)   // blocks of a few chunks
         Execution.kind = .local

@@ -4,27 +4,20 @@ import Testing
 import Synchronization
 @testable import Blocks
 import Kernels
+import TestSupport
 
 // The executor against the REAL one-node cluster of scripts/slurm-local (CI starts it through scripts/setup).
 // Without a cluster the tests are skipped with a printed reason, except under CI=true, where they fail.
 // Serialized: the cluster has 2 CPUs, and the timings below assume the tests do not compete for them.
 
-/// A fresh folder under /tmp (a real cluster would need a shared file system; this one is the same host).
-func temporaryFolder(_ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "emsh-blocks-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return (path as NSString).standardizingPath
-}
-
-/// The repository root (this file is Tests/BlocksTests/SlurmExecutorTests.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
+// Folders under /tmp (temporaryFolder, TestSupport): a real cluster would need a shared file system;
+// this one is the same host.
 
 /// True when a cluster answers (starting the local one if needed); otherwise prints why and returns false,
 /// recording a failure when CI=true.
 func clusterReady() -> Bool {
     if SlurmExecutor.isAvailable() { return true }
-    let script = repositoryRoot + "/scripts/slurm-local"
+    let script = packageRoot + "/scripts/slurm-local"
     var reason = "no Slurm cluster answers sinfo"
     if FileManager.default.isExecutableFile(atPath: "/usr/bin/sbatch"), FileManager.default.fileExists(atPath: script) {
         if let r = try? runSubprocess(["bash", script, "start"], timeout: 90) {

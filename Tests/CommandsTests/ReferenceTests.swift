@@ -2,11 +2,12 @@ import Foundation
 import Testing
 @testable import Commands
 import Runtime
+import TestSupport
 
 /// README.md embeds the command reference generated from the registry between two markers.
 /// Run with EMSH_UPDATE_README=1 to rewrite it.
 @Test func readmeReferenceIsCurrent() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = packageRootURL
     let readmeURL = root.appendingPathComponent("README.md")
     let readme = try String(contentsOf: readmeURL, encoding: .utf8)
     let begin = "<!-- reference:begin (generated from the registry; EMSH_UPDATE_README=1 swift test --filter readmeReferenceIsCurrent) -->\n"

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 import FuzzTargets
+import TestSupport
 
 /// Replays the committed fuzz corpus (Fuzz/corpus/<target>/): every input must be handled
 /// without a crash; the corpus holds both valid seeds and inputs the fuzzer found interesting.
 @Test(arguments: FuzzTarget.allCases)
 func corpusReplays(_ target: FuzzTarget) throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = packageRootURL
     let dir = root.appendingPathComponent("Fuzz/corpus/\(target.rawValue)")
     let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
     #expect(!files.isEmpty, "no corpus for \(target.rawValue)")

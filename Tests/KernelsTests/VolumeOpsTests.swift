@@ -1,3 +1,4 @@
+import _Platform
 import Testing
 @testable import Kernels
 
@@ -24,7 +25,10 @@ private func ramp() -> Volume {
     #expect(try slices(v, 1, nil).value(z: 0, y: 0, x: 0) == 100)
     #expect(try slices(v, -1, nil).value(z: 0, y: 3, x: 4) == 234)
     #expect(try slices(v, nil, -1).shape.z == 2)
-    #expect(try resolveRange(-2, -1, count: 3, axis: "z", operation: "slices") == 1..<2)
+    #expect(IndexRange(-2, -1).resolve(count: 3) == 1..<2)
+    #expect(IndexRange(0, 4).resolve(count: 3) == nil)
+    #expect(IndexRange.index(-1, count: 3) == 2)
+    #expect(IndexRange.index(3, count: 3) == nil)
     #expect(throws: VolumeError.self) { try slices(v, 2, 1) }
     #expect(throws: VolumeError.self) { try slices(v, 0, 4) }
     #expect(throws: VolumeError.self) { try slices(v, -4, nil) }

@@ -4,6 +4,7 @@ import Testing
 import Language
 import Runtime
 import Commands
+import TestSupport
 
 /// A seeded random-program generator: mutations and splices of the golden corpus (and of the fuzz corpus)
 /// run through parse + execute with a step limit. Nothing may crash, trap or hang; every error renders.
@@ -28,7 +29,7 @@ func fuzzRegistry() -> Registry {
 func fuzzSeeds() -> [String] {
     var seeds: [String] = []
     for dir in ["Tests/LanguageTests/Golden"] {
-        let root = packageRoot.appendingPathComponent(dir)
+        let root = packageRootURL.appendingPathComponent(dir)
         guard let e = FileManager.default.enumerator(atPath: root.path) else { continue }
         for case let f as String in e where f.hasSuffix(".ems") || f.hasSuffix(".fuzz") {
             if let t = try? String(contentsOfFile: root.appendingPathComponent(f).path, encoding: .utf8) { seeds.append(t) }
@@ -116,7 +117,7 @@ func fuzzCorpus() {
 
 @Test("fuzz corpus: inputs found while fuzzing replay cleanly")
 func fuzzRegressions() throws {
-    let root = packageRoot.appendingPathComponent("Tests/LanguageTests/Golden/fuzz-corpus")
+    let root = packageRootURL.appendingPathComponent("Tests/LanguageTests/Golden/fuzz-corpus")
     let files = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
     for f in files.sorted() {
         let t = try String(contentsOfFile: root.appendingPathComponent(f).path, encoding: .utf8)

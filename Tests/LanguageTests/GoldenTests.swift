@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The golden corpus: Golden/<feature>/<case>.ems, with expectations inline as comments:
 /// `# expect: LINE` (the stdout lines, in order, all of them), `# error: TEXT` (a substring of stderr,
@@ -9,7 +10,7 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { path.components(separatedBy: "/Golden/").last ?? path }
 
     static let all: [GoldenCase] = {
-        let root = packageRoot.appendingPathComponent("Tests/LanguageTests/Golden")
+        let root = packageRootURL.appendingPathComponent("Tests/LanguageTests/Golden")
         guard let e = FileManager.default.enumerator(atPath: root.path) else { return [] }
         return e.compactMap { $0 as? String }.filter { $0.hasSuffix(".ems") }.sorted()
             .map { GoldenCase(path: root.appendingPathComponent($0).path) }

@@ -3,6 +3,8 @@ import Language
 import Runtime
 import Kernels
 import Commands
+import Foundation
+import TestSupport
 
 private func fresh() -> (Interpreter, OutputBuffer, OutputBuffer) {
     let out = OutputBuffer(), err = OutputBuffer()
@@ -97,7 +99,7 @@ func exitRequest() throws {
 func interruptionRendered() throws {
     // The process-wide Cancellation flag is not touched here (tests run in parallel); the shell's
     // pseudo-terminal test covers Ctrl-C in `while true { }`.
-    let cmd = Command(name: "interrupt", topic: "test", summary: "as if Ctrl-C", examples: [Example("interrupt", "x")]) { _, _ in
+    let cmd = Command(name: "interrupt", topic: .language, summary: "as if Ctrl-C", examples: [Example("interrupt", "x")]) { _, _ in
         throw CancelledError()
     }
     let i = Interpreter(registry: Registry([cmd]), write: { _ in }, warn: { _ in })
@@ -122,7 +124,7 @@ func listings() throws {
 @Test("a non-EmshError thrown by a command gets the location of the call")
 func foreignErrorLocated() throws {
     struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
-    let cmd = Command(name: "boom", topic: "test", summary: "fails", examples: [Example("boom", "fails")]) { _, _ in throw Boom() }
+    let cmd = Command(name: "boom", topic: .language, summary: "fails", examples: [Example("boom", "fails")]) { _, _ in throw Boom() }
     let out = OutputBuffer()
     let i = Interpreter(registry: Registry([cmd]), write: { out.append($0) }, warn: { _ in })
     do {
@@ -137,10 +139,9 @@ func foreignErrorLocated() throws {
 @Test("source finds stdlib scripts by name through searchPaths")
 func sourceSearchPath() throws {
     let (i, _, _) = fresh()
-    let dir = "/tmp/emsh-lang-test-\(getpidValue())"
-    try? FileManagerShim.makeDirectory(dir)
-    defer { FileManagerShim.remove(dir) }
-    try FileManagerShim.write("libx = 42\n", to: dir + "/mylib.ems")
+    let tmp = TempDir("lang")
+    let dir = tmp.path
+    try "libx = 42\n".write(toFile: tmp.file("mylib.ems"), atomically: true, encoding: .utf8)
     i.searchPaths = [dir]
     _ = try i.run("source mylib", file: "t.ems")
     #expect(i.variable("libx")?.display == "42")

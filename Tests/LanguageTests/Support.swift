@@ -2,9 +2,7 @@ import Foundation
 import Language
 import Runtime
 import Commands
-
-/// The package root, found from this file's path.
-let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+import TestSupport
 
 /// What running a script printed and how it ended.
 struct ScriptResult {
@@ -16,7 +14,7 @@ struct ScriptResult {
 /// A fresh interpreter with captured output, the stdlib on the search path and the registry of every command.
 func makeInterpreter(_ out: OutputBuffer, _ err: OutputBuffer) -> Interpreter {
     let interp = Interpreter(registry: makeRegistry(), write: { out.append($0) }, warn: { err.append($0) })
-    interp.searchPaths = [packageRoot.appendingPathComponent("stdlib").path]
+    interp.searchPaths = [packageRootURL.appendingPathComponent("stdlib").path]
     return interp
 }
 
@@ -29,7 +27,7 @@ func runScript(_ text: String, file: String, args: [String] = [], prelude: Bool 
     interp.setVariable("args", .list(args.map { .string($0) }))
     var status: Int32 = 0
     do {
-        let preludePath = packageRoot.appendingPathComponent("stdlib/prelude.ems").path
+        let preludePath = packageRootURL.appendingPathComponent("stdlib/prelude.ems").path
         if prelude, let text = try? String(contentsOfFile: preludePath, encoding: .utf8) {
             _ = try interp.run(text, file: preludePath)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Shell
+import TestSupport
 
 /// `emsh` on the command line: modes, `$args`, exit statuses and the error format.
 @Suite("Command line")
@@ -41,7 +42,7 @@ struct CLITests {
     }
 
     @Test func scriptFileGetsArgs() throws {
-        let dir = try Emsh.temporaryFolder("args")
+        let dir = try temporaryFolder("args")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = dir + "/s.ems"
         try "print (len $args) $args[0] $args[-1]\nexit 3\nprint unreachable\n".write(toFile: script, atomically: true, encoding: .utf8)
@@ -62,7 +63,7 @@ struct CLITests {
     }
 
     @Test func cdAndPwd() throws {
-        let dir = try Emsh.temporaryFolder("cd")
+        let dir = try temporaryFolder("cd")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let real = (try? FileManager.default.destinationOfSymbolicLink(atPath: dir)) ?? dir
         try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// The `emsh` executable under test and a way to run it.
@@ -9,9 +10,6 @@ import Glibc
 /// `emsh` product together with the tests, and `scripts/test` runs `swift build` first), then in
 /// `.build/debug` of the package. Tests that need it fail with a clear message when it is missing.
 enum Emsh {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
     static let binary: String? = {
         var candidates: [String] = []
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
@@ -34,13 +32,6 @@ enum Emsh {
             throw TestSetupError("the emsh executable was not found next to the test bundle or in .build/debug (run `swift build` first)")
         }
         return b
-    }
-
-    /// A fresh, empty folder under the temporary directory.
-    static func temporaryFolder(_ tag: String) throws -> String {
-        let path = NSTemporaryDirectory() + "emsh-shell-\(tag)-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
     }
 
     /// The environment for a child emsh: its own EMSH_HOME and HOME, no user inputrc, the package's stdlib.

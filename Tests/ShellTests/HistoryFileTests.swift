@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import Shell
+import TestSupport
 
 /// The persistent history: multi-line entries survive, a corrupt file is set aside with a warning.
 @Suite struct HistoryFileTests {
     @Test func entriesRoundTripThroughTheFile() throws {
-        let dir = try Emsh.temporaryFolder("hist")
+        let dir = try temporaryFolder("hist")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/deep/er/history"
         var warnings: [String] = []
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func corruptFileIsMovedAsideWithAWarning() throws {
-        let dir = try Emsh.temporaryFolder("hist")
+        let dir = try temporaryFolder("hist")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/history"
         _ = FileManager.default.createFile(atPath: path, contents: Data([0x61, 0x00, 0xC3, 0x28, 0x0A]))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Ctrl-C (a real SIGINT to the `emsh` process at a pseudo-terminal) inside every long command:
@@ -90,7 +91,7 @@ struct InterruptCommandsTests {
 
     @Test("load: a PNG sequence of 160 slices of 1024² stops at Ctrl-C")
     func loadPNG() throws {
-        let home = try Emsh.temporaryFolder("int-loadpng")
+        let home = try temporaryFolder("int-loadpng")
         defer { try? FileManager.default.removeItem(atPath: home) }
         // Two real slices, saved by emsh; the stack is 160 links to them.
         let src = home + "/src_%03d.png"
@@ -106,7 +107,7 @@ struct InterruptCommandsTests {
 
     @Test("load: multipage deflate TIFFs, 160 slices of 1024², stop at Ctrl-C")
     func loadTIFF() throws {
-        let home = try Emsh.temporaryFolder("int-loadtif")
+        let home = try temporaryFolder("int-loadtif")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let src = home + "/src.tif"
         let t = try startREPL(home: home)
@@ -121,7 +122,7 @@ struct InterruptCommandsTests {
 
     @Test("normalize: 256 slices of 512² stop at Ctrl-C")
     func normalize() throws {
-        let home = try Emsh.temporaryFolder("int-normalize")
+        let home = try temporaryFolder("int-normalize")
         defer { try? FileManager.default.removeItem(atPath: home) }
         try interrupt("normalize", home: home,
                   setup: ["p = phantom --size [8, 512, 512] --drift 0.1",
@@ -133,7 +134,7 @@ struct InterruptCommandsTests {
 
     @Test("split: the distance and the contour method stop at Ctrl-C")
     func split() throws {
-        let home = try Emsh.temporaryFolder("int-split")
+        let home = try temporaryFolder("int-split")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let setup = ["p = phantom --size [8, 512, 512] --seed 5",
                      "m = stack [$p.mask, $p.mask]", "c = stack [$p.contour, $p.contour]"]
@@ -145,7 +146,7 @@ struct InterruptCommandsTests {
 
     @Test("fit: 64 slices of 512² labels stop at Ctrl-C")
     func fit() throws {
-        let home = try Emsh.temporaryFolder("int-fit")
+        let home = try temporaryFolder("int-fit")
         defer { try? FileManager.default.removeItem(atPath: home) }
         try interrupt("fit", home: home,
                   setup: ["p = phantom --size [8, 512, 512] --seed 6",
@@ -156,7 +157,7 @@ struct InterruptCommandsTests {
 
     @Test("mesh: the phantom's objects stop at Ctrl-C, and no file is left")
     func mesh() throws {
-        let home = try Emsh.temporaryFolder("int-mesh")
+        let home = try temporaryFolder("int-mesh")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let path = home + "/objects.ply"
         try interrupt("mesh", home: home, setup: ["p = phantom --size [16, 384, 384] --seed 7"],
@@ -167,7 +168,7 @@ struct InterruptCommandsTests {
 
     @Test("infer: 64 slices stop at Ctrl-C")
     func infer() throws {
-        let home = try Emsh.temporaryFolder("int-infer")
+        let home = try temporaryFolder("int-infer")
         defer { try? FileManager.default.removeItem(atPath: home) }
         try interrupt("infer", home: home,
                   setup: ["p = phantom --size [8, 256, 256] --seed 8",
@@ -179,7 +180,7 @@ struct InterruptCommandsTests {
 
     @Test("train --minutes 5: Ctrl-C returns the model trained so far")
     func train() throws {
-        let home = try Emsh.temporaryFolder("int-train")
+        let home = try temporaryFolder("int-train")
         defer { try? FileManager.default.removeItem(atPath: home) }
         // No "interrupted": the statement completes with the partial model, which is assigned and usable.
         try interrupt("train", home: home,

@@ -2,11 +2,12 @@ import Foundation
 import Testing
 @testable import Shell
 import Runtime
+import TestSupport
 
 /// The session journal's format: statements, result digests, failures as comments.
 @Suite struct JournalTests {
     @Test func recordsStatementsDigestsAndFailures() throws {
-        let dir = try Emsh.temporaryFolder("journal")
+        let dir = try temporaryFolder("journal")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let j = try Journal(directory: dir + "/sessions", warn: { Issue.record("warning: \($0)") })
         j.record("x = 1 + 1", result: .number(2))

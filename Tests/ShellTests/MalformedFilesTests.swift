@@ -2,6 +2,7 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Hostile and broken input through the real binary, and a session journal that survives `kill -9`.
@@ -11,7 +12,7 @@ import Glibc
 /// of them must end with exit status 1 and an `error:` line naming the file — never a crash or a hang.
 @Suite("Malformed files and a killed session")
 struct MalformedFilesTests {
-    static let corpusFolder = Emsh.packageRoot + "/Tests/Fixtures/malformed"
+    static let corpusFolder = packageRoot + "/Tests/Fixtures/malformed"
 
     /// Every corpus file (everything in the folder except the generator script).
     static let corpus: [String] = {
@@ -45,7 +46,7 @@ struct MalformedFilesTests {
 
     @Test("SIGKILL after 5 statements: all 5 are in the session journal")
     func journalSurvivesKill() throws {
-        let home = try Emsh.temporaryFolder("kill9")
+        let home = try temporaryFolder("kill9")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let statements = (1...5).map { "a\($0) = \($0)" }
         do {
@@ -80,7 +81,7 @@ private struct BoundedRun {
 /// Copies the fixture into a fresh folder and runs `emsh -c 'load "<name>"'` there, killing it after `seconds`.
 private func runWithTimeout(fixture name: String, seconds: Double) throws -> BoundedRun {
     let binary = try Emsh.requireBinary()
-    let folder = try Emsh.temporaryFolder("malformed")
+    let folder = try temporaryFolder("malformed")
     defer { try? FileManager.default.removeItem(atPath: folder) }
     try FileManager.default.copyItem(atPath: MalformedFilesTests.corpusFolder + "/" + name, toPath: folder + "/" + name)
     let errPath = folder + "/stderr.txt"

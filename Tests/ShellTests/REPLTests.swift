@@ -1,6 +1,7 @@
 import _Platform
 import Foundation
 import Testing
+import TestSupport
 
 /// The real `emsh` binary at a pseudo-terminal: what a user sees and types.
 @Suite("REPL at a terminal", .serialized)
@@ -21,7 +22,7 @@ struct REPLTests {
 
     @Test("Tab completes a command, an option and a variable")
     func completion() throws {
-        let home = try Emsh.temporaryFolder("complete")
+        let home = try temporaryFolder("complete")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let t = try startREPL(home: home)
         enter(t, "answer_value = 42")
@@ -56,7 +57,7 @@ struct REPLTests {
 
     @Test("A multi-line def, Ctrl-C in an endless loop keeps the variables, Ctrl-D exits 0")
     func multiLineAndInterrupt() throws {
-        let home = try Emsh.temporaryFolder("interrupt")
+        let home = try temporaryFolder("interrupt")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let t = try startREPL(home: home)
         enter(t, "x = 7")
@@ -96,7 +97,7 @@ struct REPLTests {
 
     @Test("Arrow-up recalls a line entered in an earlier session (same EMSH_HOME)")
     func historyAcrossSessions() throws {
-        let home = try Emsh.temporaryFolder("history")
+        let home = try temporaryFolder("history")
         defer { try? FileManager.default.removeItem(atPath: home) }
         do {
             let first = try startREPL(home: home)
@@ -117,7 +118,7 @@ struct REPLTests {
 
     @Test("A corrupt history file is a warning, and the REPL still starts")
     func corruptHistory() throws {
-        let home = try Emsh.temporaryFolder("corrupt")
+        let home = try temporaryFolder("corrupt")
         defer { try? FileManager.default.removeItem(atPath: home) }
         _ = FileManager.default.createFile(atPath: home + "/history", contents: Data([0x78, 0x00, 0xFF, 0xFE, 0x0A]))
         let t = try PseudoTerminal(try Emsh.requireBinary(), environment: Emsh.environment(home: home))

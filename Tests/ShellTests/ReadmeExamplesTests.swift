@@ -2,13 +2,14 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Every example in README.md runs through the real `emsh` binary and prints what the README shows
 /// (the rules: `ReadmeBlocks`).
 @Suite("README examples", .serialized)
 struct ReadmeExamplesTests {
-    static let readmePath = Emsh.packageRoot + "/README.md"
+    static let readmePath = packageRoot + "/README.md"
 
     /// Shell commands that do not run here, by prefix, with the reason.
     static let skipped: [(prefix: String, reason: String)] = [
@@ -23,9 +24,9 @@ struct ReadmeExamplesTests {
         let blocks = try ReadmeBlocks.parse(text)
         #expect(blocks.contains { $0.language == "emsh" }, "README.md has no emsh transcript")
         let binary = try Emsh.requireBinary()
-        let work = try Emsh.temporaryFolder("readme")
+        let work = try temporaryFolder("readme")
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try FileManager.default.createSymbolicLink(atPath: work + "/stdlib", withDestinationPath: Emsh.packageRoot + "/stdlib")
+        try FileManager.default.createSymbolicLink(atPath: work + "/stdlib", withDestinationPath: packageRoot + "/stdlib")
         var home = try Self.freshHome()
         var homes = [home]
         defer { for h in homes { try? FileManager.default.removeItem(atPath: h) } }
@@ -92,7 +93,7 @@ struct ReadmeExamplesTests {
             """)
     }
 
-    static func freshHome() throws -> String { try Emsh.temporaryFolder("readme-home") }
+    static func freshHome() throws -> String { try temporaryFolder("readme-home") }
 
     static func environment(home: String, binary: String) -> [String: String] {
         let bin = (binary as NSString).deletingLastPathComponent
@@ -375,7 +376,7 @@ enum ShellSession {
 
     /// Runs a command line with /bin/sh, stdout and stderr into one file (so their order is kept).
     static func run(_ command: String, directory: String, environment: [String: String]) throws -> Result {
-        let folder = try Emsh.temporaryFolder("readme-sh")
+        let folder = try temporaryFolder("readme-sh")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let outPath = folder + "/out"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)

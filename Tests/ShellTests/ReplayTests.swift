@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A session recorded through the REPL replays clean with --verify; a changed statement is
 /// reported at its line.
@@ -25,7 +26,7 @@ struct ReplayTests {
 
     @Test("journal → replay --verify clean; one statement changed → its line is reported")
     func replayVerify() throws {
-        let home = try Emsh.temporaryFolder("replay")
+        let home = try temporaryFolder("replay")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let (path, text) = try recordSession(home: home)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -55,7 +56,7 @@ struct ReplayTests {
 
     @Test("--verify on a script with no recorded results is an error, not '0 verified'")
     func verifyNeedsRecordings() throws {
-        let home = try Emsh.temporaryFolder("noverify")
+        let home = try temporaryFolder("noverify")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let path = home + "/plain.ems"
         try "a = 1\nprint $a\n".write(toFile: path, atomically: true, encoding: .utf8)
@@ -67,7 +68,7 @@ struct ReplayTests {
 
     @Test("history --save writes a clean script that replays")
     func historySave() throws {
-        let home = try Emsh.temporaryFolder("save")
+        let home = try temporaryFolder("save")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let script = home + "/saved.ems"
         let r = try Emsh.run(["-c", "a = 2; b = $a + 3; history; history --save \(script)"])

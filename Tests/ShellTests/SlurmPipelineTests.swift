@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The block-wise pipeline as a Slurm job array on the local one-node cluster (scripts/slurm-local,
 /// started by scripts/setup) against the same script in one process: the same printed results, the
@@ -31,7 +32,7 @@ import Testing
     /// Runs a script in a fresh folder; returns the folder and the result.
     func run(_ tag: String, slurm: Bool, script: String = Self.script, blockBytes: String = "1M",
              extra: [String: String] = [:]) throws -> (String, Emsh.Result) {
-        let dir = try Emsh.temporaryFolder("slurm-\(tag)")
+        let dir = try temporaryFolder("slurm-\(tag)")
         try script.write(toFile: dir + "/pipeline.ems", atomically: true, encoding: .utf8)
         var env = ["EMSH_BLOCK_BYTES": blockBytes, "EMSH_WORK": dir + "/work", "EMSH_SLURM_RETRIES": "2"]
         for (k, v) in extra { env[k] = v }

@@ -1,14 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The stdlib scripts run end to end through the real binary.
 @Suite struct StdlibScriptTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+    static let root = packageRoot
 
     @Test("thesis.ems on two small phantom cells writes a 5-row table of P/R/F and its plot")
     func thesisExperimentRuns() throws {
-        let out = try Emsh.temporaryFolder("thesis")
+        let out = try temporaryFolder("thesis")
         defer { try? FileManager.default.removeItem(atPath: out) }
         // 2 training steps per model and 128-pixel slices: the plumbing, not the quality.
         let r = try Emsh.run([Self.root + "/stdlib/thesis.ems", out, "2", "128"])

@@ -2,6 +2,7 @@ import _Platform
 import Foundation
 import Testing
 @testable import VolumeIO
+import TestSupport
 
 @Suite struct AtomicFileTests {
     struct Boom: Error {}

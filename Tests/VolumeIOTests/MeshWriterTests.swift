@@ -3,6 +3,7 @@ import Testing
 import Foundation
 @testable import VolumeIO
 @testable import Kernels
+import TestSupport
 
 private func tinyMesh() -> Mesh {
     var m = Mesh()
@@ -17,8 +18,7 @@ private func le32(_ d: [UInt8], _ o: Int) -> UInt32 {
 }
 
 @Test func stlHasHeaderCountFacetsAndIds() throws {
-    let dir = NSTemporaryDirectory() + "emsh-mesh-\(getpid())"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryFolder("mesh")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/t.stl"
     try MeshFile.write(tinyMesh(), to: path)
@@ -35,8 +35,7 @@ private func le32(_ d: [UInt8], _ o: Int) -> UInt32 {
 }
 
 @Test func plyHasHeaderVerticesAndFacesWithIds() throws {
-    let dir = NSTemporaryDirectory() + "emsh-ply-\(getpid())"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryFolder("ply")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/t.ply"
     try MeshFile.write(tinyMesh(), to: path)

@@ -2,6 +2,7 @@ import Foundation
 import Kernels
 import Testing
 @testable import VolumeIO
+import TestSupport
 
 @Suite struct PNGTests {
     @Test func gray8RoundTrip() throws {

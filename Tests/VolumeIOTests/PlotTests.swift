@@ -3,6 +3,7 @@ import Testing
 import Foundation
 @testable import VolumeIO
 @testable import Kernels
+import TestSupport
 
 @Test func niceTicksAndLabels() {
     #expect(niceTicks(0...1) == [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1].map { $0 } || niceTicks(0...1).count == 6)
@@ -39,8 +40,7 @@ import Foundation
     #expect(hist.total[10] == 1000)
     let hs = Plots.histogram(hist, log: true)
     #expect(hs.contains(">1000<"))   // a power-of-ten tick
-    let dir = NSTemporaryDirectory() + "emsh-plot-\(getpid())"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try temporaryFolder("plot")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     try Plots.save(svg, to: dir + "/h.svg")
     #expect(try String(contentsOfFile: dir + "/h.svg", encoding: .utf8) == svg)

@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import Testing
 @testable import VolumeIO
+import TestSupport
 
 @Suite struct StackTests {
     func writeSlices(_ d: TempDir, _ names: [String], width: Int = 6, height: Int = 4) throws -> [[UInt8]] {
@@ -26,7 +27,7 @@ import Testing
         // A folder means every image in it.
         #expect(try expandPattern(d.path, relativeTo: "/").count == 3)
         // z range: only slices 1..<3.
-        let part = try VolumeIO.loadVolume(pattern: "*.png", cwd: d.path, z: 1..<3)
+        let part = try VolumeIO.loadVolume(pattern: "*.png", cwd: d.path, z: IndexRange(1, 3))
         #expect(part.u8?.array == px[1] + px[0])
     }
 

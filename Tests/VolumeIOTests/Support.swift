@@ -1,18 +1,7 @@
 import _Platform
 import Foundation
 import Kernels
-
-/// A fresh temporary folder, removed when the returned object is released.
-final class TempDir {
-    let path: String
-    init() {
-        let base = NSTemporaryDirectory() + "emsh-io-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        path = base
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
+import TestSupport
 
 
 /// A volume of the given type filled with deterministic values covering the type's range.
@@ -42,13 +31,6 @@ func writeFile(_ path: String, _ bytes: [UInt8]) { try? Data(bytes).write(to: UR
 func errorText(_ body: () throws -> Void) -> String? {
     do { try body(); return nil } catch { return "\(error)" }
 }
-
-/// The package root, from this file's path.
-let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
 
 let realData = packageRoot + "/../shared/data/sbem-mito"
 let hasRealData = FileManager.default.fileExists(atPath: realData + "/train/labels")

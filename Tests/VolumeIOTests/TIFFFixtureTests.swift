@@ -2,6 +2,7 @@ import Foundation
 import Kernels
 import Testing
 @testable import VolumeIO
+import TestSupport
 
 /// TIFFs written by an independent writer (tifffile); see Tests/Fixtures/tiff/README.md.
 @Suite struct TIFFFixtureTests {

@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import Testing
 @testable import VolumeIO
+import TestSupport
 
 @Suite struct TIFFTests {
     static let layouts: [TIFFLayout] = [.strips, .tiles(16)]
@@ -95,10 +96,10 @@ import Testing
         let v = randomVolume(.u16, shape: Shape(z: 5, y: 6, x: 7), seed: 3)
         for opts in [TIFFWriteOptions(), TIFFWriteOptions(compression: .packbits)] {
             try TIFF.write(v, to: d.file("z.tif"), options: opts)
-            let r = try TIFF.read(paths: [d.file("z.tif")], z: 1..<4)
+            let r = try TIFF.read(paths: [d.file("z.tif")], z: IndexRange(1, 4))
             #expect(r.shape == Shape(z: 3, y: 6, x: 7))
             #expect(bytes(of: r) == Array(bytes(of: v)[(6 * 7 * 2)..<(4 * 6 * 7 * 2)]))
-            #expect(errorText { _ = try TIFF.read(paths: [d.file("z.tif")], z: 3..<9) }?.contains("outside") == true)
+            #expect(errorText { _ = try TIFF.read(paths: [d.file("z.tif")], z: IndexRange(3, 9)) }?.contains("outside") == true)
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Kernels
 import Testing
 @testable import VolumeIO
+import TestSupport
 
 /// OME-Zarr stores written by Python's zarr / ome-zarr (Tests/Fixtures/zarr/make.py): every voxel
 /// is a formula of its flat index, the scale is z 50, y 7.5, x 7.5 nm.

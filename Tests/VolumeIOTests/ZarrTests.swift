@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import Testing
 @testable import VolumeIO
+import TestSupport
 
 @Suite struct ZarrTests {
     static let codecs: [ZarrCodec] = [

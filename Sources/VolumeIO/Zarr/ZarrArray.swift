@@ -52,19 +52,19 @@ public struct ZarrArray: Sendable {
     /// Whether `path` is a folder that looks like a Zarr store or array (.zgroup, .zattrs, .zarray
     /// or zarr.json in it): for `load` to tell a store from a file pattern.
     public static func isStore(_ path: String) -> Bool {
-        ZarrFiles.kind(path) == .folder && ZarrFiles.isZarrFolder(path)
+        pathKind(path) == .folder && ZarrFiles.isZarrFolder(path)
     }
 
     /// Opens an OME-Zarr group (multiscales, picks dataset `level`) or a bare Zarr array folder.
     /// v2 (.zgroup/.zattrs/.zarray) and v3 (zarr.json).
     public static func open(_ path: String, level: Int = 0) throws -> ZarrArray {
-        switch ZarrFiles.kind(path) {
+        switch pathKind(path) {
         case .missing: throw IOError(path, "does not exist")
-        case .file: throw IOError(path, "is a file, not a Zarr store (a folder with .zgroup/.zarray or zarr.json)")
+        case .file, .other: throw IOError(path, "is a file, not a Zarr store (a folder with .zgroup/.zarray or zarr.json)")
         case .folder: break
         }
-        let v3 = ZarrFiles.join(path, "zarr.json")
-        if ZarrFiles.kind(v3) == .file {
+        let v3 = joinPath(path, "zarr.json")
+        if pathKind(v3) == .file {
             let j = try ZarrFiles.readJSON(v3)
             switch j["node_type"]?.string {
             case "array":
@@ -80,16 +80,16 @@ public struct ZarrArray: Sendable {
                 throw IOError(v3, "node_type \(j["node_type"]?.text() ?? "missing") must be \"array\" or \"group\"")
             }
         }
-        let zarray = ZarrFiles.join(path, ".zarray")
-        let zattrs = ZarrFiles.join(path, ".zattrs")
-        let attrs = ZarrFiles.kind(zattrs) == .file ? try ZarrFiles.readJSON(zattrs) : nil
-        if ZarrFiles.kind(zarray) == .file {
+        let zarray = joinPath(path, ".zarray")
+        let zattrs = joinPath(path, ".zattrs")
+        let attrs = pathKind(zattrs) == .file ? try ZarrFiles.readJSON(zattrs) : nil
+        if pathKind(zarray) == .file {
             let meta = try ZarrArrayMeta.parseV2(try ZarrFiles.readJSON(zarray), file: zarray)
             return try make(path: path, arrayPath: path, metaFile: zarray, meta: meta, attributes: attrs,
                             attributesFile: zattrs, multiscales: nil, level: level)
         }
         guard let attrs else {
-            if ZarrFiles.kind(ZarrFiles.join(path, ".zgroup")) == .file {
+            if pathKind(joinPath(path, ".zgroup")) == .file {
                 throw IOError(zattrs, "does not exist: a Zarr group without OME multiscales metadata (no image to open)")
             }
             throw IOError(path, "is not a Zarr store (no .zgroup, .zattrs, .zarray or zarr.json in it)")
@@ -105,16 +105,16 @@ public struct ZarrArray: Sendable {
         if level < 0 || level >= ms.datasets.count {
             throw IOError(path, "has \(ms.datasets.count) level\(ms.datasets.count == 1 ? "" : "s") (0 to \(ms.datasets.count - 1)); there is no level \(level)")
         }
-        let arrayPath = ZarrFiles.join(path, ms.datasets[level].path)
-        if ZarrFiles.kind(arrayPath) != .folder { throw IOError(arrayPath, "does not exist (level \(level) of \(attributesFile))") }
-        let v3 = ZarrFiles.join(arrayPath, "zarr.json")
-        let v2 = ZarrFiles.join(arrayPath, ".zarray")
+        let arrayPath = joinPath(path, ms.datasets[level].path)
+        if pathKind(arrayPath) != .folder { throw IOError(arrayPath, "does not exist (level \(level) of \(attributesFile))") }
+        let v3 = joinPath(arrayPath, "zarr.json")
+        let v2 = joinPath(arrayPath, ".zarray")
         let meta: ZarrArrayMeta
         let metaFile: String
-        if ZarrFiles.kind(v3) == .file {
+        if pathKind(v3) == .file {
             meta = try ZarrArrayMeta.parseV3(try ZarrFiles.readJSON(v3), file: v3)
             metaFile = v3
-        } else if ZarrFiles.kind(v2) == .file {
+        } else if pathKind(v2) == .file {
             meta = try ZarrArrayMeta.parseV2(try ZarrFiles.readJSON(v2), file: v2)
             metaFile = v2
         } else {
@@ -240,7 +240,7 @@ public struct ZarrArray: Sendable {
             if k > 0 { key += meta.separator }
             key += String(meta.shardShape.map { i / ($0[k] / meta.chunks[k]) } ?? i)
         }
-        return ZarrFiles.join(arrayPath, key)
+        return joinPath(arrayPath, key)
     }
 
     /// Whether the chunk is stored (for a sharded array: its shard exists and lists it).
@@ -250,7 +250,7 @@ public struct ZarrArray: Sendable {
         if let sh = meta.sharding, let outer = meta.shardShape {
             return (try? ZarrShard.readInner(file: file, index: storedIndex(cz, cy, cx), inner: meta.chunks, outer: outer, sharding: sh)) != nil
         }
-        return ZarrFiles.kind(file) == .file
+        return pathKind(file) == .file
     }
 
     /// The chunk's index along every stored dimension (0 for dropped size-1 axes).
@@ -461,7 +461,7 @@ public struct ZarrArray: Sendable {
         if (kind == .mask && type != .u8) || (kind == .labels && type != .u32) {
             throw IOError(path, "a \(kind.rawValue) store holds \(kind == .mask ? "u8" : "u32") voxels, not \(type.rawValue)")
         }
-        switch ZarrFiles.kind(path) {
+        switch pathKind(path) {
         case .file: throw IOError(path, "exists and is a file")
         case .folder where !ZarrFiles.isEmptyFolder(path):
             if !overwrite { throw IOError(path, "exists and is not empty (overwrite it explicitly)") }
@@ -472,13 +472,13 @@ public struct ZarrArray: Sendable {
         var bare = Substring(path)
         while bare.count > 1, bare.hasSuffix("/") { bare = bare.dropLast() }     // "x.zarr/" names x.zarr
         let (parent, name) = splitPath(String(bare))
-        if !parent.isEmpty && ZarrFiles.kind(parent) != .folder { throw IOError(path, "folder \(parent) does not exist") }
-        try ZarrFiles.makeFolders(ZarrFiles.join(path, "0"))
-        try writeArrayMetadata(ZarrFiles.join(path, "0"), shape: shapeList, chunks: chunkList, dtype: dtype, codec: codec)
-        try ZarrFiles.writeMetadata(.object([("zarr_format", .int(2))]), to: ZarrFiles.join(path, ".zgroup"))
+        if !parent.isEmpty && pathKind(parent) != .folder { throw IOError(path, "folder \(parent) does not exist") }
+        try makeFolders(joinPath(path, "0"))
+        try writeArrayMetadata(joinPath(path, "0"), shape: shapeList, chunks: chunkList, dtype: dtype, codec: codec)
+        try ZarrFiles.writeMetadata(.object([("zarr_format", .int(2))]), to: joinPath(path, ".zgroup"))
         let scale = [spacing.z, spacing.y, spacing.x]
         try ZarrFiles.writeMetadata(groupAttributes(name: name.isEmpty ? "image" : name, scales: [scale], kind: kind, extra: nil),
-                                    to: ZarrFiles.join(path, ".zattrs"))
+                                    to: joinPath(path, ".zattrs"))
         return try open(path)
     }
 
@@ -495,7 +495,7 @@ public struct ZarrArray: Sendable {
             ("filters", .null),
             ("dimension_separator", .string("/")),
         ])
-        try ZarrFiles.writeMetadata(j, to: ZarrFiles.join(folder, ".zarray"))
+        try ZarrFiles.writeMetadata(j, to: joinPath(folder, ".zarray"))
     }
 
     /// The group `.zattrs`: NGFF v0.4 multiscales with one dataset per scale (z, y, x in nm),

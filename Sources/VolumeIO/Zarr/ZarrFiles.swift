@@ -8,14 +8,6 @@ import Synchronization
 
 /// The file-system side of a Zarr store: a store is a folder tree of small files.
 enum ZarrFiles {
-    enum Kind { case missing, file, folder }
-
-    static func kind(_ path: String) -> Kind {
-        var st = stat()
-        if stat(path, &st) != 0 { return .missing }
-        return (st.st_mode & S_IFMT) == S_IFDIR ? .folder : .file
-    }
-
     /// The bytes of `path`, or nil when it does not exist (a missing chunk is the fill value).
     /// The size is checked against the memory ceiling before reading.
     static func readIfPresent(_ path: String) throws -> [UInt8]? {
@@ -28,31 +20,10 @@ enum ZarrFiles {
         return try readBudgetedFile(path)
     }
 
-    /// `a/b` joined; `a/` + `b` gives `a/b`.
-    static func join(_ a: String, _ b: String) -> String {
-        var a = Substring(a)
-        while a.count > 1, a.hasSuffix("/") { a = a.dropLast() }
-        return a.isEmpty ? b : a + "/" + b
-    }
-
-    /// mkdir -p (existing folders are fine; a file in the way is an error naming it).
-    static func makeFolders(_ path: String) throws {
-        if kind(path) == .folder { return }
-        let (parent, _) = splitPath(path)
-        if !parent.isEmpty && parent != "/" { try makeFolders(parent) }
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw IOError(path, "cannot create folder: \(errnoMessage())") }
-        if kind(path) != .folder { throw IOError(path, "is a file, not a folder") }
-    }
 
     /// Whether the folder holds anything (besides . and ..).
     static func isEmptyFolder(_ path: String) -> Bool {
-        guard let d = opendir(path) else { return false }
-        defer { closedir(d) }
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { return false }
-        }
-        return true
+        folderEntries(path)?.isEmpty ?? false
     }
 
     /// Deletes the folder `path` and everything in it (rm -r; symbolic links are removed, never
@@ -64,20 +35,14 @@ enum ZarrFiles {
             if unlink(path) != 0 { throw IOError(path, "cannot delete: \(errnoMessage())") }
             return
         }
-        guard let d = opendir(path) else { throw IOError(path, "cannot list: \(errnoMessage())") }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(d)
+        guard let names = folderEntries(path) else { throw IOError(path, "cannot list: \(errnoMessage())") }
         for n in names { try removeTree(path + "/" + n) }
         if rmdir(path) != 0 { throw IOError(path, "cannot delete folder: \(errnoMessage())") }
     }
 
     /// Whether the folder looks like a Zarr store or array (so that overwriting may delete it).
     static func isZarrFolder(_ path: String) -> Bool {
-        [".zgroup", ".zattrs", ".zarray", "zarr.json"].contains { kind(join(path, $0)) == .file }
+        [".zgroup", ".zattrs", ".zarray", "zarr.json"].contains { pathKind(joinPath(path, $0)) == .file }
     }
 
     private static let counter = Atomic<Int>(0)

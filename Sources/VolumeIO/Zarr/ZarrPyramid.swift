@@ -23,7 +23,7 @@ public func writeZarrPyramid(_ path: String, levels: Int) throws {
     if base.axisMap.contains(-1) || base.axisMap.count != 3 {
         throw IOError(base.metadataFile, "pyramids are written for plain 3-D (z, y, x) arrays")
     }
-    let zattrs = ZarrFiles.join(path, ".zattrs")
+    let zattrs = joinPath(path, ".zattrs")
     let oldAttrs = try ZarrFiles.readJSON(zattrs)
     // Level 0's own scale (the scale emsh read, in nm), doubled in y and x per level.
     let s0 = [base.spacing.z, base.spacing.y, base.spacing.x]
@@ -31,16 +31,16 @@ public func writeZarrPyramid(_ path: String, levels: Int) throws {
     // Remove levels the old metadata listed beyond 0 (and folders of the names about to be written).
     if let ms = try ZarrMultiscales.find(in: oldAttrs, file: zattrs) {
         for d in ms.datasets.dropFirst() {
-            let folder = ZarrFiles.join(path, d.path)
-            if ZarrFiles.kind(folder) == .folder && ZarrFiles.isZarrFolder(folder) { try ZarrFiles.removeTree(folder) }
+            let folder = joinPath(path, d.path)
+            if pathKind(folder) == .folder && ZarrFiles.isZarrFolder(folder) { try ZarrFiles.removeTree(folder) }
         }
     }
     var source = base
     for level in 1..<max(levels, 1) {
-        let folder = ZarrFiles.join(path, String(level))
-        if ZarrFiles.kind(folder) == .folder && ZarrFiles.isZarrFolder(folder) { try ZarrFiles.removeTree(folder) }
+        let folder = joinPath(path, String(level))
+        if pathKind(folder) == .folder && ZarrFiles.isZarrFolder(folder) { try ZarrFiles.removeTree(folder) }
         let shape = Shape(z: source.shape.z, y: (source.shape.y + 1) / 2, x: (source.shape.x + 1) / 2)
-        try ZarrFiles.makeFolders(folder)
+        try makeFolders(folder)
         try ZarrArray.writeArrayMetadata(folder, shape: [shape.z, shape.y, shape.x],
                                          chunks: [base.chunks.z, base.chunks.y, base.chunks.x],
                                          dtype: base.meta.dtype, codec: base.meta.codec)

@@ -3,9 +3,9 @@ import Runtime
 import Kernels
 
 /// The builtins of the language itself: printing, conversion, lists, help, source, time, exit.
-let languageCommands: [Command] = [
+let builtinCommands: [Command] = [
     Command(
-        name: "print", topic: "language",
+        name: "print", topic: .language,
         summary: "print values separated by spaces, then a newline",
         help: """
         Prints each argument in its one-line form, separated by single spaces, and a newline.
@@ -22,7 +22,7 @@ let languageCommands: [Command] = [
         }
     ),
     Command(
-        name: "str", topic: "language",
+        name: "str", topic: .language,
         summary: "a value as a string (its one-line form)",
         help: "Numbers lose a trailing .0; lists and records take their literal form; a string stays as it is.",
         positionals: [.positional("value", .any, "the value to convert")],
@@ -33,7 +33,7 @@ let languageCommands: [Command] = [
         run: { args, _ in .string((args["value"] ?? .null).display) }
     ),
     Command(
-        name: "len", topic: "language",
+        name: "len", topic: .language,
         summary: "the length of a list, string, record, table (rows) or volume (slices)",
         positionals: [.positional("value", .any, "a list, string, record, table, volume or histogram")],
         examples: [
@@ -54,7 +54,7 @@ let languageCommands: [Command] = [
         }
     ),
     Command(
-        name: "range", topic: "language",
+        name: "range", topic: .language,
         summary: "a list of numbers: range N, range A B, range A B STEP",
         help: """
         `range N` is 0, 1, ..., N-1; `range A B` is A, A+1, ..., B-1; `range A B STEP` steps by STEP
@@ -88,7 +88,7 @@ let languageCommands: [Command] = [
         }
     ),
     Command(
-        name: "keys", topic: "language",
+        name: "keys", topic: .language,
         summary: "the keys of a record, the columns of a table, the fields of a model",
         positionals: [.positional("value", .any, "a record, table, model or volume")],
         examples: [
@@ -106,7 +106,7 @@ let languageCommands: [Command] = [
         }
     ),
     Command(
-        name: "vars", topic: "language",
+        name: "vars", topic: .language,
         summary: "list the variables with a one-line view of each value",
         examples: [
             Example("x = 5; vars", "after an assignment", expect: "x = 5"),
@@ -118,13 +118,13 @@ let languageCommands: [Command] = [
             for (name, value) in vs {
                 var line = value.literal
                 if line.count > 100 { line = String(line.prefix(97)) + "..." }
-                host.write(name.padding(width) + " = " + line + "\n")
+                host.write(name.padded(to: width) + " = " + line + "\n")
             }
             return .null
         }
     ),
     Command(
-        name: "time", topic: "language",
+        name: "time", topic: .language,
         summary: "run a command and print its wall-clock time",
         help: """
         `time CMD ARGS...` runs the command (or pipeline) after it, prints `time: S s` and returns its value,
@@ -139,7 +139,7 @@ let languageCommands: [Command] = [
         }
     ),
     Command(
-        name: "source", topic: "language",
+        name: "source", topic: .language,
         summary: "run a script file in the current session",
         help: """
         Runs FILE's statements in the global scope: its variables and functions stay defined.
@@ -155,7 +155,7 @@ let languageCommands: [Command] = [
         }
     ),
     Command(
-        name: "exit", topic: "language",
+        name: "exit", topic: .language,
         summary: "end the script or the session with a status code",
         positionals: [.optional("code", .int, "the exit status (0 = success)", default: .number(0), in: .between(0, 255))],
         examples: [
@@ -167,7 +167,7 @@ let languageCommands: [Command] = [
         }
     ),
     Command(
-        name: "help", topic: "language",
+        name: "help", topic: .language,
         summary: "list the commands, or show how to use one",
         help: """
         `help` lists every command by topic. `help CMD` shows its usage line, what it does, its arguments
@@ -200,25 +200,16 @@ let languageCommands: [Command] = [
     ),
 ]
 
-extension String {
-    fileprivate func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
-}
 
 /// `help` with no argument: commands grouped by topic, with their summaries.
 func helpIndex(_ registry: Registry) -> String {
-    var topics: [String] = []
-    var byTopic: [String: [Command]] = [:]
-    for c in registry.commands {
-        if byTopic[c.topic] == nil { topics.append(c.topic) }
-        byTopic[c.topic, default: []].append(c)
-    }
     let width = min(14, registry.commands.map(\.name.count).max() ?? 0)
     var out = "emsh commands (help CMD for details):\n"
-    for t in topics {
-        out += "\n\(t)\n"
-        for c in byTopic[t] ?? [] { out += "  " + c.name.padding(width) + "  " + c.summary + "\n" }
+    for t in Topic.allCases {
+        let commands = registry.commands.filter { $0.topic == t }
+        if commands.isEmpty { continue }
+        out += "\n\(t.rawValue)\n"
+        for c in commands { out += "  " + c.name.padded(to: width) + "  " + c.summary + "\n" }
     }
     return out
 }
@@ -230,9 +221,9 @@ func helpText(_ c: Command) -> String {
     func describe(_ p: Parameter, option: Bool) -> String {
         var head = option ? "--\(p.name)" : p.name.uppercased() + (p.variadic ? "..." : "")
         if option && !p.type.isFlag { head += " \(p.type.placeholder)" }
-        var line = "  " + head.padding(22) + " " + p.help
+        var line = "  " + head.padded(to: 22) + " " + p.help
         if !p.type.isFlag { line += " (\(p.type)" + (p.bounds.map { ", \($0)" } ?? "") + ")" }
-        if let d = p.defaultValue, !p.type.isFlag, !(option == false && p.required) { line += " [default: \(d.literal)]" }
+        if let d = p.defaultText, !p.type.isFlag, !(option == false && p.required) { line += " [default: \(d)]" }
         if !option && !p.required && !p.variadic && p.defaultValue == nil { line += " [optional]" }
         return line + "\n"
     }

@@ -59,9 +59,9 @@ public struct ModelValue: OpaqueValue {
     }
 }
 
-let learningCommands: [Command] = [
+let modelCommands: [Command] = [
     Command(
-        name: "train", topic: "learning",
+        name: "train", topic: .learning,
         summary: "train a 2D U-Net on images and labels (returns a model)",
         help: """
         Trains a U-Net (depth levels including the bottleneck, WIDTH channels doubling per level, group
@@ -84,24 +84,24 @@ let learningCommands: [Command] = [
             .positional("labels", .mask, "the training labels (non-zero = foreground), same shape"),
         ],
         options: [
-            .option("arch", .choice(["unet"]), "the network", default: .string("unet")),
-            .option("frames", .choice(["1", "3", "5"]), "consecutive slices as input channels", default: .string("1")),
-            .option("depth", .int, "resolution levels including the bottleneck", default: .number(4)),
-            .option("width", .int, "channels of the first level (doubling per level)", default: .number(16)),
-            .option("patch", .int, "patch side in pixels (multiple of 2^(depth-1))", default: .number(128)),
-            .option("batch", .int, "patches per step", default: .number(8)),
-            .option("epochs", .int, "train this many epochs (default 10)"),
-            .option("steps", .int, "train this many steps"),
-            .option("minutes", .number, "train for this many minutes"),
+            .option("arch", .choice(of: NetworkKind.self), "the network", default: .string("unet")),
+            .option("frames", .choice(of: FrameCount.self), "consecutive slices as input channels", default: .string("1")),
+            .option("depth", .int, "resolution levels including the bottleneck", default: .number(4), in: .between(1, 7)),
+            .option("width", .int, "channels of the first level (doubling per level)", default: .number(16), in: .between(1, 256)),
+            .option("patch", .int, "patch side in pixels (multiple of 2^(depth-1))", default: .number(128), in: .between(1, 4096)),
+            .option("batch", .int, "patches per step", default: .number(8), in: .between(1, 256)),
+            .option("epochs", .int, "train this many epochs (default 10)", in: .atLeast(1)),
+            .option("steps", .int, "train this many steps", in: .atLeast(1)),
+            .option("minutes", .number, "train for this many minutes", in: .above(0, atMost: 1_000_000)),
             .option("lr", .number, "peak learning rate", default: .number(1e-3), in: .above(0, atMost: 10)),
-            .option("augment", .choice(["1", "8"]), "8 = random rotations/flips, 1 = none", default: .string("8")),
-            .option("intensity", .number, "brightness/contrast/gamma jitter amplitude (0 = off)", default: .number(0.3)),
-            .option("noise", .number, "largest Gaussian noise sigma, in image standard deviations (0 = off)", default: .number(0.1)),
-            .option("blur", .number, "largest Gaussian blur sigma in pixels, on half the patches (0 = off)", default: .number(1)),
-            .option("deform", .number, "any-angle rotation and scale by up to ×(1 + d) (0 = rotations/flips only)", default: .number(0.2)),
-            .option("foreground", .number, "share of patches drawn around a foreground pixel", default: .number(0.5)),
+            .option("augment", .choice(of: FoldCount.self), "8 = random rotations/flips, 1 = none", default: .string("8")),
+            .option("intensity", .number, "brightness/contrast/gamma jitter amplitude (0 = off)", default: .number(0.3), in: .between(0, 1)),
+            .option("noise", .number, "largest Gaussian noise sigma, in image standard deviations (0 = off)", default: .number(0.1), in: .between(0, 10)),
+            .option("blur", .number, "largest Gaussian blur sigma in pixels, on half the patches (0 = off)", default: .number(1), in: .between(0, 16)),
+            .option("deform", .number, "any-angle rotation and scale by up to ×(1 + d) (0 = rotations/flips only)", default: .number(0.2), in: .between(0, 1)),
+            .option("foreground", .number, "share of patches drawn around a foreground pixel", default: .number(0.5), in: .between(0, 1)),
             .option("from", .model, "continue training this model"),
-            .option("freeze", .choice(["encoder"]), "keep the contracting path fixed (with --from)"),
+            .option("freeze", .choice(of: FrozenPart.self), "keep the contracting path fixed (with --from)"),
             .option("validate", .listOf(.volume), "[IMAGES, LABELS] scored after every epoch; the best epoch is kept"),
             .option("seed", .int, "random seed (weights, patches, augmentation)", default: .number(0), in: .atLeast(0)),
         ],
@@ -115,7 +115,7 @@ let learningCommands: [Command] = [
             let images = try args.volume("images"), labels = try args.volume("labels")
             var c = TrainConfig()
             c.architecture = Architecture(depth: try args.int("depth"), width: try args.int("width"),
-                                          frames: Int(try args.string("frames")) ?? 1)
+                                          frames: try args.choice("frames", as: FrameCount.self).rawValue)
             c.patch = try args.int("patch")
             c.batch = try args.int("batch")
             let durations = ["epochs", "steps", "minutes"].filter { args.has($0) }
@@ -125,7 +125,7 @@ let learningCommands: [Command] = [
             if args.has("minutes") { c.duration = .minutes(try args.number("minutes")) }
             let lr = try args.number("lr")
             c.learningRate = Float(lr)
-            c.augment = Int(try args.string("augment")) ?? 8
+            c.augment = try args.choice("augment", as: FoldCount.self).rawValue
             c.augmentation.intensity = Float(try args.number("intensity"))
             c.augmentation.noise = Float(try args.number("noise"))
             c.augmentation.blur = Float(try args.number("blur"))
@@ -149,7 +149,7 @@ let learningCommands: [Command] = [
         }
     ),
     Command(
-        name: "infer", topic: "learning",
+        name: "infer", topic: .learning,
         summary: "probability map of a model (or an ensemble) on a volume",
         help: """
         Predicts every slice of IMAGES with MODEL, or with a list of models as an ensemble (their probabilities are
@@ -163,9 +163,9 @@ let learningCommands: [Command] = [
             .positional("images", .lazy(.volume), "the images to predict (a chunked volume runs slab by slab)"),
         ],
         options: [
-            .option("tta", .choice(["1", "8"]), "test-time augmentation: 8 rotations/flips averaged", default: .string("1")),
-            .option("tile", .int, "tile side in pixels", default: .number(512)),
-            .option("overlap", .int, "tile overlap in pixels", default: .number(32)),
+            .option("tta", .choice(of: FoldCount.self), "test-time augmentation: 8 rotations/flips averaged", default: .string("1")),
+            .option("tile", .int, "tile side in pixels", default: .number(512), in: .between(8, 4096)),
+            .option("overlap", .int, "tile overlap in pixels", default: .number(32), in: .atLeast(0)),
         ],
         examples: [
             Example("p = phantom --size [2, 32, 32]; m = train $p.image $p.mask --depth 2 --width 4 --patch 16 --batch 2 --steps 1; infer $m $p.image --tta 8",
@@ -181,7 +181,7 @@ let learningCommands: [Command] = [
             default: break
             }
             guard !models.isEmpty else { throw args.error("model", "expected a model or a list of models") }
-            let tile = try args.int("tile"), overlap = try args.int("overlap"), tta = Int(try args.string("tta")) ?? 1
+            let tile = try args.int("tile"), overlap = try args.int("overlap"), tta = try args.choice("tta", as: FoldCount.self).rawValue
             if let c = args.chunked("images") {
                 return .object(ChunkedValue(try blockCall(args) {
                     try Blockwise.infer(models: models, c, tile: tile, overlap: overlap, tta: tta)
@@ -192,3 +192,15 @@ let learningCommands: [Command] = [
         }
     ),
 ]
+
+/// The networks `train --arch` can build.
+enum NetworkKind: String, CaseIterable { case unet }
+
+/// Consecutive slices a network sees as input channels (`train --frames`).
+enum FrameCount: Int, CaseIterable { case one = 1, three = 3, five = 5 }
+
+/// Rotations/flips used for training augmentation (`--augment`) and test-time averaging (`--tta`).
+enum FoldCount: Int, CaseIterable { case one = 1, eight = 8 }
+
+/// The part of a pretrained network `train --freeze` keeps fixed.
+enum FrozenPart: String, CaseIterable { case encoder }

@@ -6,12 +6,11 @@ import Kernels
 @preconcurrency import Glibc
 #endif
 
-// `show`, `info` (looking at values) and `ls`, `cd`, `pwd` (moving around the file system).
-// `print`, `vars` and `help` live with the language builtins.
+// `show`: a value drawn in the terminal (volumes as half-block slices, histograms as bars, tables as text).
 
-let lookingCommands: [Command] = [
+let showCommands: [Command] = [
     Command(
-        name: "show", topic: "looking",
+        name: "show", topic: .looking,
         summary: "draw a value: a volume slice in the terminal, a histogram as a bar chart, a table's first rows",
         help: """
         Volumes are drawn as one slice (the middle one unless --z is given) with Unicode half blocks in
@@ -23,7 +22,7 @@ let lookingCommands: [Command] = [
         positionals: [.positional("value", .any, "the value to draw")],
         options: [
             .option("z", .int, "the slice to draw (volumes, histograms); negative counts from the end"),
-            .option("rows", .int, "table rows to show", default: .number(20)),
+            .option("rows", .int, "table rows to show", default: .number(20), in: .atLeast(1)),
         ],
         examples: [
             Example("p = phantom --size [4, 32, 32]; show $p.image --z 1", "draw slice 1 of the phantom's image", expect: "slice 1"),
@@ -35,160 +34,23 @@ let lookingCommands: [Command] = [
             var title: String?
             if case .object(let o) = value, let c = o as? ChunkedValue {
                 // A chunked volume: only the slice drawn is read.
-                let n = c.shape.z, k = z ?? n / 2
-                guard k >= -n, k < n else { throw args.error("z", "slice \(k) is outside 0:\(n)") }
-                let slice = k < 0 ? n + k : k
-                value = .volume(try blockCall(args) { try c.volume.read(Box(z: slice..<(slice + 1), y: 0..<c.shape.y, x: 0..<c.shape.x)) })
+                let n = c.shape.z
+                let slice = args.has("z") ? try args.slice("z", count: n) : n / 2
+                value = .volume(try blockCall(args) { try c.volume.read(Box(slices: slice..<(slice + 1), of: c.shape)) })
                 z = 0
                 title = "slice \(slice) of \(n) · " + c.summary
             }
-            host.write(try ShowRender.render(value, z: z, rows: max(1, try args.int("rows")), args: args, title: title))
+            host.write(try ShowRender.render(value, z: z, rows: try args.int("rows"), args: args, title: title))
             return .null
-        }
-    ),
-    Command(
-        name: "info", topic: "looking",
-        summary: "describe a value: type, shape, voxel type, spacing, memory size and statistics",
-        help: """
-        Prints one `name  value` line per property: for volumes the kind, shape (z×y×x), voxel type,
-        spacing, physical extent, memory size, min/max/mean/standard deviation, and the foreground
-        fraction (masks) or object count (labels); for histograms the slice count, total count, mode and
-        mean; for tables the row count and each column's type; for other values their type and size.
-        Returns nil.
-        """,
-        positionals: [.positional("value", .any, "the value to describe")],
-        examples: [
-            Example("p = phantom --size [4, 32, 32]; info $p.image", "shape, type, spacing and statistics", expect: "4×32×32"),
-            Example("info {a: 1, b: \"x\"}", "a record's fields", expect: "record"),
-        ],
-        run: { args, host in
-            host.write(ValueInfo.lines(args["value"] ?? .null).map { "\($0.0.padded(to: 10)) \($0.1)\n" }.joined())
-            return .null
-        }
-    ),
-    Command(
-        name: "ls", topic: "files",
-        summary: "list files in the current folder, a folder or a glob pattern",
-        help: """
-        Without an argument lists the current folder; with a folder lists it; otherwise PATTERN is a
-        glob (`data/*.png`). Folders end in `/`, hidden files are left out unless the pattern asks for
-        them. Names are printed in columns; returns nil.
-        """,
-        positionals: [.optional("pattern", .string, "a folder or a glob pattern")],
-        examples: [Example("ls /", "the root folder", expect: "tmp/")],
-        run: { args, host in
-            let pattern = args.has("pattern") ? try args.string("pattern") : nil
-            let names = try FileListing.list(pattern)
-            host.write(FileListing.columns(names, width: terminalColumns()))
-            return .null
-        }
-    ),
-    Command(
-        name: "cd", topic: "files",
-        summary: "change the current folder (relative paths resolve against it)",
-        help: "Without an argument goes to $HOME. `~` at the start of DIR is the home folder. Returns nil.",
-        positionals: [.optional("dir", .string, "the folder to go to")],
-        examples: [Example("here = pwd; cd $here", "go back to a folder saved earlier")],
-        run: { args, _ in
-            var dir = args.has("dir") ? try args.string("dir") : "~"
-            dir = expandHome(dir)
-            guard chdir(dir) == 0 else {
-                throw args.error("dir", "cannot go to \(dir): \(errnoMessage())", kind: .io)
-            }
-            return .null
-        }
-    ),
-    Command(
-        name: "pwd", topic: "files",
-        summary: "the current folder, as a string",
-        examples: [Example("pwd", "where relative paths start", expect: "/")],
-        run: { args, _ in
-            guard let cwd = currentDirectory() else { throw args.failure("cannot read the current folder: \(errnoMessage())", kind: .io) }
-            return .string(cwd)
         }
     ),
 ]
-
-// MARK: - helpers shared by the looking and file commands
-
-
-func expandHome(_ path: String) -> String {
-    guard path == "~" || path.hasPrefix("~/") else { return path }
-    let home = getenv("HOME").map { String(cString: $0) } ?? "/"
-    return home + path.dropFirst()
-}
 
 /// Columns of the terminal on stdout (80 when it is not a terminal).
 func terminalColumns() -> Int {
     var ws = winsize()
     if isatty(1) == 1, ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 20 { return Int(ws.ws_col) }
     return 80
-}
-
-
-// MARK: - ls
-
-enum FileListing {
-    static func list(_ pattern: String?) throws -> [String] {
-        let p = pattern.map(expandHome) ?? "."
-        if isDirectory(p) { return try folder(p) }
-        var g = glob_t()
-        defer { globfree(&g) }
-        let rc = glob(p, 0, nil, &g)
-        if rc == GLOB_NOMATCH { throw EmshError(.io, "ls: nothing matches \(p)") }
-        guard rc == 0 else { throw EmshError(.io, "ls: cannot list \(p)") }
-        var names: [String] = []
-        for i in 0..<Int(g.gl_pathc) {
-            guard let c = g.gl_pathv[i] else { continue }
-            let s = String(cString: c)
-            names.append(isDirectory(s) ? s + "/" : s)
-        }
-        return names
-    }
-
-    /// The visible entries of a folder, sorted; folders end in `/`.
-    static func folder(_ dir: String) throws -> [String] {
-        guard let d = opendir(dir) else {
-            throw EmshError(.io, "ls: cannot list \(dir): \(errnoMessage())")
-        }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasPrefix(".") { continue }
-            let full = dir == "." ? name : (dir.hasSuffix("/") ? dir + name : dir + "/" + name)
-            names.append(isDirectory(full) ? name + "/" : name)
-        }
-        return names.sorted()
-    }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    /// Names in columns, filled down then across, like ls.
-    static func columns(_ names: [String], width: Int) -> String {
-        guard !names.isEmpty else { return "" }
-        let longest = names.map(\.count).max() ?? 1
-        let colWidth = longest + 2
-        let cols = max(1, min(names.count, width / colWidth))
-        let rows = (names.count + cols - 1) / cols
-        var out = ""
-        for r in 0..<rows {
-            var line = ""
-            for c in 0..<cols {
-                let i = c * rows + r
-                guard i < names.count else { break }
-                let last = (c + 1) * rows + r >= names.count
-                line += last ? names[i] : names[i].padded(to: colWidth)
-            }
-            out += line + "\n"
-        }
-        return out
-    }
 }
 
 // MARK: - show
@@ -213,9 +75,8 @@ enum ShowRender {
     private static func oneLine(_ v: Value) -> String { v.literal }
 
     private static func slice(_ z: Int?, count: Int, args: Arguments) throws -> Int {
-        guard var k = z else { return count / 2 }
-        if k < 0 { k += count }
-        guard k >= 0 && k < count else { throw args.error("z", "slice \(z ?? 0) is outside 0:\(count)") }
+        guard let z else { return count / 2 }
+        guard let k = IndexRange.index(z, count: count) else { throw args.error("z", IndexRange.indexProblem(z, count: count)) }
         return k
     }
 
@@ -399,103 +260,5 @@ enum ShowRender {
         let left = formatNumber(h.lo), right = formatNumber(h.hi)
         out += String(repeating: " ", count: 9) + left + String(repeating: " ", count: Swift.max(1, width - left.count - right.count)) + right + "\n"
         return out
-    }
-}
-
-// MARK: - info
-
-enum ValueInfo {
-    static func lines(_ value: Value) -> [(String, String)] {
-        var out: [(String, String)] = [("type", value.typeName)]
-        switch value {
-        case .volume(let v):
-            out.append(("shape", "\(v.shape) (z×y×x)"))
-            out.append(("voxels", "\(v.type.rawValue), \(v.count) voxels"))
-            let sp = v.spacing
-            out.append(("spacing", "\(formatNumber(sp.x))×\(formatNumber(sp.y))×\(formatNumber(sp.z)) nm (x×y×z)"))
-            let ex = Double(v.shape.x) * sp.x / 1000, ey = Double(v.shape.y) * sp.y / 1000, ez = Double(v.shape.z) * sp.z / 1000
-            out.append(("extent", "\(fixed(ex, 2))×\(fixed(ey, 2))×\(fixed(ez, 2)) µm"))
-            out.append(("memory", formatBytes(v.byteCount)))
-            let s = VolumeSummary.stats(v)
-            out.append(("min", formatNumber(s.min)))
-            out.append(("max", formatNumber(s.max)))
-            out.append(("mean", fixed(s.mean, 3)))
-            out.append(("std", fixed(standardDeviation(v, mean: s.mean, count: v.count - s.nan), 3)))
-            if s.nan > 0 { out.append(("NaN", "\(s.nan) voxels (left out of min, max, mean and std)")) }
-            switch v.kind {
-            case .mask:
-                out.append(("foreground", "\(fixed(v.count > 0 ? 100 * Double(s.nonzero) / Double(v.count) : 0, 2))% (\(s.nonzero) voxels)"))
-            case .labels:
-                out.append(("objects", "\(VolumeSummary.objectCount(v))"))
-            case .image:
-                out.append(("non-zero", "\(s.nonzero) voxels"))
-            }
-        case .histogram(let h):
-            let t = h.total
-            let total = t.reduce(0, &+)
-            var mode = 0
-            for (b, c) in t.enumerated() where c > t[mode] { mode = b }
-            var mean = 0.0
-            for (b, c) in t.enumerated() { mean += h.binCenter(b) * Double(c) }
-            out.append(("slices", "\(h.sliceCount)"))
-            out.append(("bins", "\(Histogram.binCount) over \(formatNumber(h.lo))..\(formatNumber(h.hi))"))
-            out.append(("voxels", "\(total)"))
-            out.append(("mode", formatNumber(h.binCenter(mode))))
-            out.append(("mean", fixed(total > 0 ? mean / Double(total) : 0, 3)))
-        case .table(let tb):
-            out.append(("rows", "\(tb.rowCount)"))
-            for (name, col) in zip(tb.names, tb.columns) {
-                switch col {
-                case .number(let v):
-                    let f = v.filter { $0.isFinite }
-                    let mean = f.isEmpty ? 0 : f.reduce(0, +) / Double(f.count)
-                    out.append((name, "number · min \(formatNumber(f.min() ?? 0)) max \(formatNumber(f.max() ?? 0)) mean \(fixed(mean, 4))"))
-                case .string: out.append((name, "string"))
-                }
-            }
-        case .list(let l):
-            out.append(("length", "\(l.count)"))
-            let types = Set(l.map(\.typeName)).sorted()
-            if !types.isEmpty { out.append(("elements", types.joined(separator: ", "))) }
-        case .record(let r):
-            for (k, v) in r.pairs { out.append((k, v.typeName)) }
-        case .string(let s):
-            out.append(("length", "\(s.count) characters"))
-            out.append(("value", quoted(s, .emsh)))
-        case .object(let o):
-            out.append(("summary", o.summary))
-            for (i, line) in o.details.split(separator: "\n").enumerated() where !(i == 0 && line == o.summary) {
-                out.append(("", String(line)))
-            }
-        default:
-            out.append(("value", value.display))
-        }
-        return out
-    }
-
-    /// Over the `count` voxels that are not NaN.
-    static func standardDeviation(_ v: Volume, mean: Double, count: Int) -> Double {
-        guard count > 1 else { return 0 }
-        let zs = v.shape.z, slice = v.shape.sliceCount
-        var sums = [Double](repeating: 0, count: zs)
-        func run<T>(_ p: UnsafeMutablePointer<T>, _ conv: (T) -> Double) {
-            sums.withUnsafeMutableBufferPointer { su in
-                parallelFor(zs) { z in
-                    var s = 0.0
-                    for i in (z * slice)..<((z + 1) * slice) {
-                        let d = conv(p[i]) - mean
-                        if !d.isNaN { s += d * d }
-                    }
-                    su[z] = s
-                }
-            }
-        }
-        switch v.storage {
-        case .u8(let b): run(b.pointer) { Double($0) }
-        case .u16(let b): run(b.pointer) { Double($0) }
-        case .u32(let b): run(b.pointer) { Double($0) }
-        case .f32(let b): run(b.pointer) { Double($0) }
-        }
-        return (sums.reduce(0, +) / Double(count)).squareRoot()
     }
 }

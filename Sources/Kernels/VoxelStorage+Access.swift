@@ -3,37 +3,6 @@
 #endif
 import Synchronization
 
-/// The one error type of every kernel (voxel-wise operators, crop, stack, blur, contour, histogram,
-/// normalize, phantom, fscore, metrics, components, distance, split, fit, stats, mesh, overlay).
-/// The description is the user-facing message; Runtime's `userError` maps it for the user.
-public enum VolumeError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// Two volumes that must have the same shape do not.
-    case shapeMismatch(operation: String, Shape, Shape)
-    /// A voxel type the operation does not accept.
-    case unsupportedType(operation: String, VoxelType)
-    /// An argument out of its range (the message says which and why).
-    case invalidArgument(operation: String, String)
-
-    public var description: String { "\(operation): \(message)" }
-
-    /// The operation (command or operator) the error belongs to.
-    public var operation: String {
-        switch self {
-        case .shapeMismatch(let op, _, _), .unsupportedType(let op, _), .invalidArgument(let op, _): op
-        }
-    }
-
-    /// The message without the operation's name (for callers that prefix it themselves).
-    public var message: String {
-        switch self {
-        case .shapeMismatch(_, let a, let b): "volumes differ in shape: \(a) and \(b)"
-        case .unsupportedType(_, let t): "voxel type \(t.rawValue) is not supported"
-        case .invalidArgument(_, let m): m
-        }
-    }
-}
-
-
 /// Element types a kernel loop can read generically (specialised per type by the optimiser).
 public protocol VoxelScalar: Sendable, Equatable {
     var floatValue: Float { get }
@@ -93,30 +62,6 @@ func allocateStorage(_ type: VoxelType, count: Int, what: String, zeroed: Bool =
     case .u32: return .u32(VoxelBuffer(uninitialized: count))
     case .f32: return .f32(VoxelBuffer(uninitialized: count))
     }
-}
-
-/// Runs `body(range)` over `0..<total` in blocks of about `block` elements, in parallel,
-/// polling cancellation between blocks; throws `CancelledError` when interrupted.
-func parallelBlocks(_ total: Int, block: Int = 1 << 16, _ body: (Range<Int>) -> Void) throws {
-    try Cancellation.check()
-    if total <= 0 { return }
-    let b = max(block, 1)
-    let n = (total + b - 1) / b
-    parallelFor(n) { i in
-        if Cancellation.isCancelled { return }
-        body((i * b)..<min(total, (i + 1) * b))
-    }
-    try Cancellation.check()
-}
-
-/// Runs `body(z)` for every slice in parallel, polling cancellation between slices.
-func parallelSlices(_ count: Int, _ body: (Int) -> Void) throws {
-    try Cancellation.check()
-    parallelFor(count) { z in
-        if Cancellation.isCancelled { return }
-        body(z)
-    }
-    try Cancellation.check()
 }
 
 /// Large buffers straight from mmap: 2 MiB-aligned, marked MADV_HUGEPAGE (Linux transparent huge

@@ -3,9 +3,9 @@ import Blocks
 import Runtime
 import Kernels
 
-let dataCommands: [Command] = [
+let phantomCommands: [Command] = [
     Command(
-        name: "phantom", topic: "data",
+        name: "phantom", topic: .data,
         summary: "a synthetic cardiac SBF-SEM volume with its ground truth (image, mask, labels, contour)",
         help: """
         Returns a record: `image` (u8), `mask` (mitochondria), `labels` (one id per mitochondrion, 1…N) and
@@ -17,15 +17,17 @@ let dataCommands: [Command] = [
         contrast and offset slowly along z (up to ±d·100 % contrast and ±d·100 grey levels) — `normalize` undoes
         it. The same seed gives the same volume, whatever the thread count.
         --to FOLDER writes the four volumes as OME-Zarr stores (FOLDER/image.zarr, mask.zarr, labels.zarr,
-        contour.zarr; zstd chunks of --chunks [z, y, x], default 16×256×256) slab by slab, so a phantom larger
+        contour.zarr; zstd chunks of --chunks [z, y, x]) slab by slab, so a phantom larger
         than memory can be made for tests and benchmarks; the record then holds chunked volumes.
         """,
         options: [
-            .option("size", .numbers(3), "[z, y, x] in voxels", default: .list([.number(24), .number(256), .number(256)])),
-            .option("seed", .int, "random seed (≥ 0)", default: .number(1), in: .atLeast(0)),
-            .option("drift", .number, "slice-to-slice intensity drift, 0…0.5", default: .number(0), in: .between(0, 0.5)),
+            .option("size", .integers(3), "[z, y, x] in voxels", default: .list([.number(24), .number(256), .number(256)]),
+                    in: .between(1, 1e6)),
+            .option("seed", .int, "random seed", default: .number(1), in: .atLeast(0)),
+            .option("drift", .number, "slice-to-slice intensity drift", default: .number(0), in: .between(0, 0.5)),
             .option("to", .string, "write OME-Zarr stores into this folder instead of memory"),
-            .option("chunks", .numbers(3), "with --to: chunk shape [z, y, x]", default: .list([.number(16), .number(256), .number(256)])),
+            .option("chunks", .integers(3), "with --to: chunk shape [z, y, x]", default: .list([.number(16), .number(256), .number(256)]),
+                    in: .between(1, 65536)),
         ],
         examples: [
             Example("p = phantom --size [8, 64, 64] --seed 2; print $p.labels", "a small phantom and its objects", expect: "labels"),
@@ -34,23 +36,17 @@ let dataCommands: [Command] = [
                     "a phantom written as OME-Zarr stores, chunk by chunk", expect: "zarr"),
         ],
         run: { args, _ in
-            let s = try args.numbers("size")
-            guard s.count == 3, s.allSatisfy({ $0.rounded() == $0 && $0 >= 1 && $0 <= 1e6 }) else {
-                throw args.error("size", "size must be three positive integers [z, y, x]")
-            }
+            let s = try args.integers("size")
             let seed = try args.int("seed")
             let drift = try args.number("drift")
-            let size = Shape(z: Int(s[0]), y: Int(s[1]), x: Int(s[2]))
+            let size = Shape(z: s[0], y: s[1], x: s[2])
             if args.has("to") {
-                let c = try args.numbers("chunks")
-                guard c.count == 3, c.allSatisfy({ $0 >= 1 && $0 <= 65536 && $0.rounded() == $0 }) else {
-                    throw args.error("chunks", "chunks must be three integers [z, y, x] from 1 to 65536")
-                }
+                let c = try args.integers("chunks")
                 var folder = expandHome(try args.string("to"))
                 if !folder.hasPrefix("/") { folder = (currentDirectory() ?? ".") + "/" + folder }
                 let p = try blockCall(args) {
                     try Blockwise.phantom(size: size, seed: UInt64(seed), drift: drift, folder: folder,
-                                          chunks: Shape(z: Int(c[0]), y: Int(c[1]), x: Int(c[2])))
+                                          chunks: Shape(z: c[0], y: c[1], x: c[2]))
                 }
                 return .record(Record([
                     ("image", .object(ChunkedValue(p.image))), ("mask", .object(ChunkedValue(p.mask))),

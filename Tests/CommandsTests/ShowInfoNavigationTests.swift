@@ -5,6 +5,7 @@ import Runtime
 import Language
 import Commands
 import Kernels
+import TestSupport
 
 /// `show`, `info` and `ls` on small hand-made values.
 @Suite(.serialized) struct LookingTests {
@@ -89,7 +90,7 @@ import Kernels
     }
 
     @Test func lsListsAFolderAndAGlob() throws {
-        let dir = try Emsh.temporaryFolder("ls")
+        let dir = try temporaryFolder("ls")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for name in ["b.png", "a.png", "c.txt", ".hidden"] { _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: nil) }
         try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
