@@ -255,7 +255,8 @@ struct SlurmExecutorTests {
         // executor polls a flag of its own; by default it polls Cancellation.isCancelled.
         let flag = Atomic<Bool>(false)
         let ex = SlurmExecutor(options: testOptions(), isCancelled: { flag.load(ordering: .relaxed) })
-        let run = Background { try ex.run(jobFolder: dir, taskCount: 4, command: task("sleep 30;"), isDone: { exists(marker(dir, $0)) }) }
+        // `&&`: scancel may kill the sleep a moment before the shell, which must not go on to write the marker.
+        let run = Background { try ex.run(jobFolder: dir, taskCount: 4, command: task("sleep 30 &&"), isDone: { exists(marker(dir, $0)) }) }
         let start = Date()
         while !exists("\(dir)/runs-0") && Date().timeIntervalSince(start) < slotWait { Thread.sleep(forTimeInterval: 0.1) }
         #expect(exists("\(dir)/runs-0"), "no task started")
