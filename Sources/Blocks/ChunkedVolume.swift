@@ -49,13 +49,20 @@ public enum WorkStores {
     static func create(name: String, key: String, shape: Shape, chunks: Shape, type: VoxelType, spacing: Spacing,
                        kind: VolumeKind) throws -> (ZarrArray, JobFolder) {
         let path = folder + "/" + name + "-" + Digest.hex(of: name + "\n" + key) + ".zarr"
-        return try createStore(at: path, shape: shape, chunks: chunks, type: type, spacing: spacing, kind: kind, overwrite: true)
+        return try createStore(at: path, shape: shape, chunks: chunks, type: type, spacing: spacing, kind: kind,
+                               codec: codec, overwrite: true)
     }
+
+    /// Work results are written once and read once or twice, so the codec must not cost more than
+    /// it saves: zstd level -1 stores noisy images and probabilities (which level 1 shrinks by
+    /// only 13–27 %, at ~0.5 GB/s) nearly as fast as a copy, and still packs masks and labels
+    /// 10–20× (scripts/bench blocks: threshold and normalize were codec-bound at level 1).
+    static let codec = ZarrCodec.zstd(level: -1)
 
     /// A store at `path` with its job folder; an existing store there is kept only when resuming
     /// the same job, and replaced (`overwrite`) or refused otherwise.
     static func createStore(at path: String, shape: Shape, chunks: Shape, type: VoxelType, spacing: Spacing,
-                            kind: VolumeKind, codec: ZarrCodec = .zstd(level: 1), overwrite: Bool) throws -> (ZarrArray, JobFolder) {
+                            kind: VolumeKind, codec: ZarrCodec, overwrite: Bool) throws -> (ZarrArray, JobFolder) {
         let fm = FileManager.default
         do { try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true) } catch {
             throw BlockError("\(path): cannot create its folder: \(error.localizedDescription)")
