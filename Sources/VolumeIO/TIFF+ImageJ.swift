@@ -160,14 +160,8 @@ extension TIFF {
         if fd < 0 { throw IOError(path, "cannot create file: \(errnoMessage())") }
         defer { close(fd) }
         func put(_ p: UnsafeRawPointer, _ count: Int) throws {
-            var done = 0
-            while done < count {
-                let r = Glibc.write(fd, p + done, min(count - done, 1 << 30))
-                if r < 0 {
-                    if errno == EINTR { continue }
-                    throw IOError(path, "cannot write: \(errnoMessage())")
-                }
-                done += r
+            if !writeFully(fd, UnsafeRawBufferPointer(start: p, count: count)) {
+                throw IOError(path, "cannot write: \(errnoMessage())")
             }
         }
         var head: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0]

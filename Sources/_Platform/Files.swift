@@ -76,6 +76,22 @@ public func readTextFile(_ path: String) throws -> String {
     String(decoding: try readWholeFile(path), as: UTF8.self)
 }
 
+/// Reads `count` bytes at `offset` of `fd` into `dest` with pread, retrying short reads and EINTR.
+/// Returns how many it read: `count`, fewer when the file ends first, or -1 on an error (errno is set).
+public func readFully(_ fd: Int32, into dest: UnsafeMutableRawPointer, count: Int, at offset: Int) -> Int {
+    var done = 0
+    while done < count {
+        let got = pread(fd, dest + done, count - done, off_t(offset + done))
+        if got < 0 {
+            if errno == EINTR { continue }
+            return -1
+        }
+        if got == 0 { break }
+        done += got
+    }
+    return done
+}
+
 /// Writes all of `bytes` to `fd`, retrying short writes and EINTR; false on an error (errno is set).
 @discardableResult
 public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
