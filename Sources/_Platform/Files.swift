@@ -115,6 +115,15 @@ public func writeFully(_ fd: Int32, _ text: String) -> Bool {
     return copy.withUTF8 { writeFully(fd, UnsafeRawBufferPointer($0)) }
 }
 
+/// Creates (or empties) `path` for writing and runs `body` with its descriptor, closed after;
+/// errors name `reportAs` (an atomic write's final path rather than its temporary name).
+public func withNewFile<T>(_ path: String, reportAs: String, _ body: (_ fd: Int32) throws -> T) throws -> T {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    if fd < 0 { throw IOError(reportAs, "cannot create file: \(errnoMessage())") }
+    defer { close(fd) }
+    return try body(fd)
+}
+
 /// Atomic saving: every writer writes to a temporary name in the target's folder, which is
 /// flushed to disk (fsync, unless `sync: false`) and renamed over the target only when everything
 /// succeeded. (The folder is not fsynced after the rename: see `writeAll`.)
@@ -174,12 +183,11 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
     public static func write(bytes: some Collection<UInt8>, to path: String, sync: Bool = true) throws {
         try write(to: path, sync: sync) { tmp in
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if fd < 0 { throw IOError(path, "cannot create file: \(errnoMessage())") }
-            defer { close(fd) }
-            let ok = bytes.withContiguousStorageIfAvailable { writeFully(fd, UnsafeRawBufferPointer($0)) }
-                ?? Array(bytes).withUnsafeBytes { writeFully(fd, $0) }
-            if !ok { throw IOError(path, "cannot write: \(errnoMessage())") }
+            try withNewFile(tmp, reportAs: path) { fd in
+                let ok = bytes.withContiguousStorageIfAvailable { writeFully(fd, UnsafeRawBufferPointer($0)) }
+                    ?? Array(bytes).withUnsafeBytes { writeFully(fd, $0) }
+                if !ok { throw IOError(path, "cannot write: \(errnoMessage())") }
+            }
         }
     }
 
