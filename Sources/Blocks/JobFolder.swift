@@ -41,10 +41,7 @@ public struct JobFolder: Sendable {
     }
 
     func result(_ block: Int) throws -> Partial {
-        guard let d = FileManager.default.contents(atPath: resultFile(block)) else {
-            throw BlockError("\(resultFile(block)): the block's result is missing (delete the job folder and run again)")
-        }
-        return try Partial(decoding: d, path: resultFile(block))
+        try Partial(jobFile: resultFile(block), missing: "the block's result is missing")
     }
 }
 

@@ -29,6 +29,15 @@ public struct Partial: Sendable, Equatable {
         return d
     }
 
+    /// The partial kept in a file of the job (a block's result, merged moments, a numbering);
+    /// `missing` says what is missing when the file is not there.
+    init(jobFile path: String, missing: String) throws {
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw BlockError("\(path): \(missing) (delete the job folder and run again)")
+        }
+        try self.init(decoding: d, path: path)
+    }
+
     public init(decoding d: Data, path: String) throws {
         let bytes = [UInt8](d)
         var at = 0

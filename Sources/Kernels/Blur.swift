@@ -41,10 +41,12 @@ public func blur(_ v: Volume, sigmas: (z: Double, y: Double, x: Double)) throws 
     let pb = bb.pointer
     var cur = pa, other = pb
 
+    // The taps of the x, y and z passes, where the workers read them.
+    let taps = [sigmas.x, sigmas.y, sigmas.z].map { VoxelBuffer<Float>(gaussianKernel($0)) }
+    defer { withExtendedLifetime(taps) {} }
+
     // x pass: row by row through a padded row copy.
-    let kxa = gaussianKernel(sigmas.x)
-    let kxb = VoxelBuffer<Float>(kxa), kx = kxb.pointer, kxn = kxa.count
-    defer { withExtendedLifetime(kxb) {} }
+    let kx = UnsafePointer(taps[0].pointer), kxn = taps[0].count
     if kxn > 1 {
         let r = kxn / 2
         try parallelSlices(nz) { z in
@@ -53,57 +55,51 @@ public func blur(_ v: Volume, sigmas: (z: Double, y: Double, x: Double)) throws 
             for y in 0..<ny {
                 let base = (z * ny + y) * nx
                 for i in 0..<(nx + 2 * r) { row[i] = cur[base + reflectIndex(i - r, nx)] }
-                // Tap by tap over the whole row (vectorises along x).
-                let dst = other + base
-                for x in 0..<nx { dst[x] = 0 }
-                for k in 0..<kxn {
-                    let w = kx[k], src = row + k
-                    for x in 0..<nx { dst[x] += w * src[x] }
-                }
+                weightedSum(into: other + base, count: nx, taps: kx, kxn) { k in UnsafePointer(row + k) }
             }
         }
         swap(&cur, &other)
     }
-    // y pass: whole rows at a time (vectorises along x).
-    let kya = gaussianKernel(sigmas.y)
-    let kyb = VoxelBuffer<Float>(kya), ky = kyb.pointer, kyn = kya.count
-    defer { withExtendedLifetime(kyb) {} }
+    // y pass: whole rows at a time.
+    let ky = UnsafePointer(taps[1].pointer), kyn = taps[1].count
     if kyn > 1 {
         let r = kyn / 2
         try parallelSlices(nz) { z in
             let sb = z * ny * nx
             for y in 0..<ny {
-                let dst = other + sb + y * nx
-                for x in 0..<nx { dst[x] = 0 }
-                for k in 0..<kyn {
-                    let src = cur + sb + reflectIndex(y + k - r, ny) * nx
-                    let w = ky[k]
-                    for x in 0..<nx { dst[x] += w * src[x] }
+                weightedSum(into: other + sb + y * nx, count: nx, taps: ky, kyn) { k in
+                    UnsafePointer(cur + sb + reflectIndex(y + k - r, ny) * nx)
                 }
             }
         }
         swap(&cur, &other)
     }
     // z pass: whole slices at a time.
-    let kza = gaussianKernel(sigmas.z)
-    let kzb = VoxelBuffer<Float>(kza), kz = kzb.pointer, kzn = kza.count
-    defer { withExtendedLifetime(kzb) {} }
+    let kz = UnsafePointer(taps[2].pointer), kzn = taps[2].count
     if kzn > 1 && nz > 1 {
         let r = kzn / 2
         let plane = ny * nx
         try parallelSlices(nz) { z in
-            let dst = other + z * plane
-            for i in 0..<plane { dst[i] = 0 }
-            for k in 0..<kzn {
-                let src = cur + reflectIndex(z + k - r, nz) * plane
-                let w = kz[k]
-                for i in 0..<plane { dst[i] += w * src[i] }
+            weightedSum(into: other + z * plane, count: plane, taps: kz, kzn) { k in
+                UnsafePointer(cur + reflectIndex(z + k - r, nz) * plane)
             }
         }
         swap(&cur, &other)
     }
     let result: VoxelStorage = cur == pa ? a.storage : b
     return v.with(storage: result, kind: .image)
+}
+
+/// dst[i] = Σₖ taps[k] · line(k)[i] for i < count, the lines being the input shifted by each tap:
+/// tap by tap over the whole line, so the inner loop vectorises (the three passes of `blur`).
+@inline(__always)
+private func weightedSum(into dst: UnsafeMutablePointer<Float>, count: Int, taps: UnsafePointer<Float>, _ tapCount: Int,
+                         line: (Int) -> UnsafePointer<Float>) {
+    for i in 0..<count { dst[i] = 0 }
+    for k in 0..<tapCount {
+        let w = taps[k], src = line(k)
+        for i in 0..<count { dst[i] += w * src[i] }
+    }
 }
 
 /// The largest sigma (voxels, on any axis) `blur` accepts.

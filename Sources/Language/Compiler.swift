@@ -17,26 +17,26 @@ extension Interpreter {
     /// A top-level statement: returns its value (nil for control statements).
     func compileTop(_ s: Stmt) throws -> Eval {
         let scope = Scope.top
+        let f: Eval, l: SourceLocation
         switch s {
         case .expr(let e):
-            let f = try compile(e, scope)
-            let l = e.location
-            return { [unowned(unsafe) self] fr in
-                if Cancellation.isCancelled { throw self.cancelled(at: l) }
-                return try f(fr)
-            }
-        case .assign(let name, let path, let e, let l) where path.isEmpty:
-            let f = try compile(e, scope)
+            (f, l) = (try compile(e, scope), e.location)
+        case .assign(let name, let path, let e, let at) where path.isEmpty:
+            let value = try compile(e, scope)
             let cell = slot(name).cell
-            return { [unowned(unsafe) self] fr in
-                if Cancellation.isCancelled { throw self.cancelled(at: l) }
-                let v = try f(fr)
+            (f, l) = ({ fr in
+                let v = try value(fr)
                 cell.pointee.set(v)
                 return v
-            }
+            }, at)
         default:
             let x = try compile(s, scope)
             return { fr in _ = try x(fr); return .null }
+        }
+        // Once per top-level statement, so the extra call costs nothing that shows.
+        return { [unowned(unsafe) self] fr in
+            if Cancellation.isCancelled { throw self.cancelled(at: l) }
+            return try f(fr)
         }
     }
 
@@ -110,13 +110,8 @@ extension Interpreter {
             let b = try compileBlock(body, scope)
             return { [unowned(unsafe) self] fr in
                 while try cond(fr) {
-                    if Cancellation.isCancelled { throw self.cancelled(at: l) }
-                    try self.step(l)
-                    switch try runBlock(b, fr) {
-                    case .next, .continueLoop: continue
-                    case .breakLoop: return .next
-                    case .returned: return .returned
-                    }
+                    try self.startPass(at: l)
+                    if let end = try runPass(b, fr) { return end }
                 }
                 return .next
             }
@@ -132,14 +127,9 @@ extension Interpreter {
             return { [unowned(unsafe) self] fr in
                 let items = try self.iterable(try seq(fr), seqLoc)
                 for v in items {
-                    if Cancellation.isCancelled { throw self.cancelled(at: l) }
-                    try self.step(l)
+                    try self.startPass(at: l)
                     assign(fr, v)
-                    switch try runBlock(b, fr) {
-                    case .next, .continueLoop: continue
-                    case .breakLoop: return .next
-                    case .returned: return .returned
-                    }
+                    if let end = try runPass(b, fr) { return end }
                 }
                 return .next
             }
@@ -387,6 +377,17 @@ func runBlock(_ body: [ExecItem], _ fr: Frame) throws -> Flow {
         return f
     }
     return .next
+}
+
+/// One pass of a loop's body (`while` and `for` alike): nil to go on with the next pass, else what
+/// the loop returns (`break` ends the loop as `.next`, `return` passes through).
+@inline(__always)
+func runPass(_ body: [ExecItem], _ fr: Frame) throws -> Flow? {
+    switch try runBlock(body, fr) {
+    case .next, .continueLoop: return nil
+    case .breakLoop: return .next
+    case .returned: return .returned
+    }
 }
 
 // MARK: - fast paths for numbers

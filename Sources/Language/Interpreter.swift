@@ -280,6 +280,12 @@ public final class Interpreter: Host, @unchecked Sendable {
         }
     }
 
+    /// Where every pass of a loop begins: Ctrl-C and the step limit end a loop between passes.
+    @inline(__always) func startPass(at l: SourceLocation) throws {
+        if Cancellation.isCancelled { throw cancelled(at: l) }
+        try step(l)
+    }
+
     func noteCancel(_ l: SourceLocation) {
         if cancelLocation == nil { cancelLocation = l }
     }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import _Platform
 @preconcurrency import CTIFF
 import Kernels
@@ -46,13 +41,7 @@ extension TIFF {
             let off = TIFFGetStrileOffsetWithErr(t, UInt32(s), &err)
             let count = err == 0 ? Int(TIFFGetStrileByteCountWithErr(t, UInt32(s), &err)) : 0
             if err != 0 || count == 0 { return false }
-            var done = 0
-            while done < count {
-                let got = pread(fd, scratch + done, count - done, off_t(off) + off_t(done))
-                if got < 0 && errno == EINTR { continue }
-                if got <= 0 { return false }
-                done += got
-            }
+            if _Platform.readFully(fd, into: scratch, count: count, at: Int(off)) != count { return false }
             let out = dest + y * rowBytes
             var produced = 0
             let status = libdeflate_zlib_decompress(inflater, scratch, count, out, want, &produced)

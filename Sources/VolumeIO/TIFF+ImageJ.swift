@@ -156,36 +156,29 @@ extension TIFF {
             return b
         }
 
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 { throw IOError(path, "cannot create file: \(errnoMessage())") }
-        defer { close(fd) }
-        func put(_ p: UnsafeRawPointer, _ count: Int) throws {
-            var done = 0
-            while done < count {
-                let r = Glibc.write(fd, p + done, min(count - done, 1 << 30))
-                if r < 0 {
-                    if errno == EINTR { continue }
+        try withNewFile(tmp, reportAs: path) { fd in
+            func put(_ p: UnsafeRawPointer, _ count: Int) throws {
+                if !writeFully(fd, UnsafeRawBufferPointer(start: p, count: count)) {
                     throw IOError(path, "cannot write: \(errnoMessage())")
                 }
-                done += r
             }
-        }
-        var head: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0]
-        head += ifd(0)
-        head += desc
-        head += [UInt8](repeating: 0, count: dataOffset - head.count)
-        try head.withUnsafeBytes { if let p = $0.baseAddress { try put(p, $0.count) } }
-        let base = UnsafeRawPointer(v.storage.rawPointer)
-        for z in 0..<n {
-            try Cancellation.check()
-            try put(base + z * sliceBytes, sliceBytes)
-            AtomicFile.startWriteback(fd, offset: dataOffset + z * sliceBytes, length: sliceBytes)
-        }
-        if n > 1 {
-            var tail: [UInt8] = []
-            tail.reserveCapacity((n - 1) * (ifdSize + 16))
-            for z in 1..<n { tail += ifd(z) }
-            try tail.withUnsafeBytes { if let p = $0.baseAddress { try put(p, $0.count) } }
+            var head: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0]
+            head += ifd(0)
+            head += desc
+            head += [UInt8](repeating: 0, count: dataOffset - head.count)
+            try head.withUnsafeBytes { if let p = $0.baseAddress { try put(p, $0.count) } }
+            let base = UnsafeRawPointer(v.storage.rawPointer)
+            for z in 0..<n {
+                try Cancellation.check()
+                try put(base + z * sliceBytes, sliceBytes)
+                AtomicFile.startWriteback(fd, offset: dataOffset + z * sliceBytes, length: sliceBytes)
+            }
+            if n > 1 {
+                var tail: [UInt8] = []
+                tail.reserveCapacity((n - 1) * (ifdSize + 16))
+                for z in 1..<n { tail += ifd(z) }
+                try tail.withUnsafeBytes { if let p = $0.baseAddress { try put(p, $0.count) } }
+            }
         }
     }
 }

@@ -318,16 +318,10 @@ extension TIFF {
         }
     }
 
-    /// Reads `count` bytes at `offset` of `fd` into `dest` (pread, retried until complete); a short
-    /// file is an error naming `what`.
+    /// Reads `count` bytes at `offset` of `fd` into `dest`; a short file is an error naming `what`.
     static func readFully(_ fd: Int32, into dest: UnsafeMutableRawPointer, count: Int, at offset: UInt64,
                           path: String, what: String) throws {
-        var done = 0
-        while done < count {
-            let got = pread(fd, dest + done, count - done, off_t(offset) + off_t(done))
-            if got < 0 && errno == EINTR { continue }
-            if got <= 0 { throw IOError(path, "\(what) is truncated" + (got < 0 ? " (\(errnoMessage()))" : "")) }
-            done += got
-        }
+        let got = _Platform.readFully(fd, into: dest, count: count, at: Int(offset))
+        if got != count { throw IOError(path, "\(what) is truncated" + (got < 0 ? " (\(errnoMessage()))" : "")) }
     }
 }

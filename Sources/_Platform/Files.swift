@@ -76,6 +76,22 @@ public func readTextFile(_ path: String) throws -> String {
     String(decoding: try readWholeFile(path), as: UTF8.self)
 }
 
+/// Reads `count` bytes at `offset` of `fd` into `dest` with pread, retrying short reads and EINTR.
+/// Returns how many it read: `count`, fewer when the file ends first, or -1 on an error (errno is set).
+public func readFully(_ fd: Int32, into dest: UnsafeMutableRawPointer, count: Int, at offset: Int) -> Int {
+    var done = 0
+    while done < count {
+        let got = pread(fd, dest + done, count - done, off_t(offset + done))
+        if got < 0 {
+            if errno == EINTR { continue }
+            return -1
+        }
+        if got == 0 { break }
+        done += got
+    }
+    return done
+}
+
 /// Writes all of `bytes` to `fd`, retrying short writes and EINTR; false on an error (errno is set).
 @discardableResult
 public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -97,6 +113,15 @@ public func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
 public func writeFully(_ fd: Int32, _ text: String) -> Bool {
     var copy = text
     return copy.withUTF8 { writeFully(fd, UnsafeRawBufferPointer($0)) }
+}
+
+/// Creates (or empties) `path` for writing and runs `body` with its descriptor, closed after;
+/// errors name `reportAs` (an atomic write's final path rather than its temporary name).
+public func withNewFile<T>(_ path: String, reportAs: String, _ body: (_ fd: Int32) throws -> T) throws -> T {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    if fd < 0 { throw IOError(reportAs, "cannot create file: \(errnoMessage())") }
+    defer { close(fd) }
+    return try body(fd)
 }
 
 /// Atomic saving: every writer writes to a temporary name in the target's folder, which is
@@ -158,12 +183,11 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
     public static func write(bytes: some Collection<UInt8>, to path: String, sync: Bool = true) throws {
         try write(to: path, sync: sync) { tmp in
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if fd < 0 { throw IOError(path, "cannot create file: \(errnoMessage())") }
-            defer { close(fd) }
-            let ok = bytes.withContiguousStorageIfAvailable { writeFully(fd, UnsafeRawBufferPointer($0)) }
-                ?? Array(bytes).withUnsafeBytes { writeFully(fd, $0) }
-            if !ok { throw IOError(path, "cannot write: \(errnoMessage())") }
+            try withNewFile(tmp, reportAs: path) { fd in
+                let ok = bytes.withContiguousStorageIfAvailable { writeFully(fd, UnsafeRawBufferPointer($0)) }
+                    ?? Array(bytes).withUnsafeBytes { writeFully(fd, $0) }
+                if !ok { throw IOError(path, "cannot write: \(errnoMessage())") }
+            }
         }
     }
 

@@ -74,7 +74,7 @@ struct TouchingPairsTask: BlockTask {
 }
 
 /// Step 3 (and any renumbering of a label store): ids through a map kept in a file of the job.
-struct RelabelTask: BlockTask {
+struct RelabelTask: BlockMapTask {
     static let kind = "relabel"
     let grid: BlockGrid
     let input: StoreRef
@@ -85,18 +85,13 @@ struct RelabelTask: BlockTask {
     let count: Int
     var label: String { "components 3/3" }
 
-    func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
-        let src = try input.open(), dst = try output.open()
+    func makeMap(_ src: ZarrArray) throws -> @Sendable (Volume, Int, Box) throws -> Volume {
         guard let data = FileManager.default.contents(atPath: mapFile), data.count % 4 == 0 else {
             throw BlockError("\(mapFile): the label map is missing or truncated")
         }
         let map = data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) } }
         let merge = ComponentMerge(offsets: offsets, finalIds: map, count: count)
-        return { b in
-            let box = grid.box(b)
-            try dst.write(try merge.relabel(try src.read(box), block: b), at: box)
-            return nil
-        }
+        return { v, b, _ in try merge.relabel(v, block: b) }
     }
 
     static func writeMap(_ ids: [UInt32], to path: String) throws {

@@ -1,4 +1,3 @@
-import Foundation
 import Kernels
 import VolumeIO
 
@@ -47,10 +46,8 @@ struct FitSurfacesTask: BlockTask {
     func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
         let src = try input.open()
         let global = src.shape
-        guard let data = FileManager.default.contents(atPath: momentsFile) else {
-            throw BlockError("\(momentsFile): the merged moments are missing")
-        }
-        let frames = FitFrames(FitMomentsTask.moments(try Partial(decoding: data, path: momentsFile)), spacing: src.spacing)
+        let moments = try Partial(jobFile: momentsFile, missing: "the merged moments are missing")
+        let frames = FitFrames(FitMomentsTask.moments(moments), spacing: src.spacing)
         return { b in
             let box = grid.box(b)
             let outer = box.grown(by: (1, 1, 1), within: global)

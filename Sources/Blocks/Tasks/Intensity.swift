@@ -35,7 +35,7 @@ struct HistogramTask: BlockTask {
 
 /// `normalize` block by block: each block passes its place in the slice, so the dither pattern
 /// runs on as in the whole slice and the bytes equal those of the whole-volume map.
-struct NormalizeTask: BlockTask {
+struct NormalizeTask: BlockMapTask {
     static let kind = "normalize"
     let grid: BlockGrid
     let input: StoreRef
@@ -46,15 +46,12 @@ struct NormalizeTask: BlockTask {
     let dither: Bool
     var label: String { "normalize" }
 
-    func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
-        let src = try input.open(), dst = try output.open()
-        return { b in
-            let box = grid.box(b)
+    func makeMap(_ src: ZarrArray) -> @Sendable (Volume, Int, Box) throws -> Volume {
+        let sliceWidth = src.shape.x
+        return { v, _, box in
             let pairs = peaks.count == 1 ? [(peaks[0][0], peaks[0][1])] : box.z.map { (peaks[$0][0], peaks[$0][1]) }
-            let v = try normalize(try src.read(box), to: (reference[0], reference[1]), peaks: pairs, dither: dither,
-                                  origin: (box.y.lowerBound, box.x.lowerBound), sliceWidth: src.shape.x)
-            try dst.write(v, at: box)
-            return nil
+            return try normalize(v, to: (reference[0], reference[1]), peaks: pairs, dither: dither,
+                                 origin: (box.y.lowerBound, box.x.lowerBound), sliceWidth: sliceWidth)
         }
     }
 }

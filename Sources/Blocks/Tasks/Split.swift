@@ -62,10 +62,7 @@ struct SplitObjects {
     }
 
     static func read(_ path: String) throws -> SplitObjects {
-        guard let d = FileManager.default.contents(atPath: path) else {
-            throw BlockError("\(path): the split's object list is missing (delete the job folder and run again)")
-        }
-        let p = try Partial(decoding: d, path: path)
+        let p = try Partial(jobFile: path, missing: "the split's object list is missing")
         let b = p["box"]
         return SplitObjects(boxes: (0..<(b.count / 6)).map { box(b, $0) }, maxPrio: p["maxPrio"].map { Float($0) })
     }
@@ -180,10 +177,7 @@ struct SplitAssembleTask: BlockTask {
     func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
         let dst = try output.open()
         let list = try SplitObjects.read(objectsFile)
-        guard let d = FileManager.default.contents(atPath: numberingFile) else {
-            throw BlockError("\(numberingFile): the split's numbering is missing (delete the job folder and run again)")
-        }
-        let numbering = try Partial(decoding: d, path: numberingFile)
+        let numbering = try Partial(jobFile: numberingFile, missing: "the split's numbering is missing")
         let offset = numbering["offset"].map { Int($0) }, ids = numbering["ids"].map { UInt32($0) }
         guard offset.count == list.boxes.count + 1 else { throw BlockError("\(numberingFile): does not match the objects") }
         // Each object's unit and byte offset in the unit's file; the objects meeting each block.

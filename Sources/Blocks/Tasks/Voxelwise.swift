@@ -15,8 +15,30 @@ extension ZarrArray {
     func write(_ v: Volume, at b: Box) throws { try write(v, z0: b.z.lowerBound, y0: b.y.lowerBound, x0: b.x.lowerBound) }
 }
 
+/// A task whose every block is its input block mapped into the same box of the output store
+/// (threshold, normalize, relabel, copy): it says only how one block maps.
+protocol BlockMapTask: BlockTask {
+    var input: StoreRef { get }
+    var output: StoreRef { get }
+    /// Opens what every block needs once per process (`src`: the input, opened) and returns the
+    /// map of one block: its voxels, its number and its box to the voxels to write.
+    func makeMap(_ src: ZarrArray) throws -> @Sendable (Volume, Int, Box) throws -> Volume
+}
+
+extension BlockMapTask {
+    func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
+        let src = try input.open(), dst = try output.open()
+        let map = try makeMap(src)
+        return { b in
+            let box = grid.box(b)
+            try dst.write(try map(try src.read(box), b, box), at: box)
+            return nil
+        }
+    }
+}
+
 /// `threshold` block by block: p ≥ t → 1.
-struct ThresholdTask: BlockTask {
+struct ThresholdTask: BlockMapTask {
     static let kind = "threshold"
     let grid: BlockGrid
     let input: StoreRef
@@ -24,30 +46,20 @@ struct ThresholdTask: BlockTask {
     let threshold: Double
     var label: String { "threshold" }
 
-    func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
-        let src = try input.open(), dst = try output.open()
-        return { b in
-            let box = grid.box(b)
-            try dst.write(try Kernels.threshold(try src.read(box), threshold), at: box)
-            return nil
-        }
+    func makeMap(_ src: ZarrArray) -> @Sendable (Volume, Int, Box) throws -> Volume {
+        { v, _, _ in try Kernels.threshold(v, threshold) }
     }
 }
 
 /// A store copied into another with other chunks or compression (`save $v x.zarr`).
-struct CopyTask: BlockTask {
+struct CopyTask: BlockMapTask {
     static let kind = "copy"
     let grid: BlockGrid
     let input: StoreRef
     let output: StoreRef
     var label: String { "save" }
 
-    func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
-        let src = try input.open(), dst = try output.open()
-        return { b in
-            let box = grid.box(b)
-            try dst.write(try src.read(box), at: box)
-            return nil
-        }
+    func makeMap(_ src: ZarrArray) -> @Sendable (Volume, Int, Box) throws -> Volume {
+        { v, _, _ in v }
     }
 }

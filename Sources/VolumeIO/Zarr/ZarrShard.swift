@@ -66,19 +66,13 @@ enum ZarrShard {
         return (bytes, label)
     }
 
-    /// pread of exactly `buf.count` bytes at `offset`.
+    /// Exactly `buf.count` bytes at `offset`.
     static func readFully(_ fd: Int32, _ buf: inout [UInt8], at offset: Int, file: String) throws {
-        var done = 0
         let n = buf.count
-        while done < n {
-            let r = buf.withUnsafeMutableBytes { b in pread(fd, b.baseAddress! + done, n - done, off_t(offset + done)) }
-            if r < 0 {
-                if errno == EINTR { continue }
-                throw IOError(file, "cannot read: \(errnoMessage())")
-            }
-            if r == 0 { throw IOError(file, "truncated shard: the file ended while reading") }
-            done += r
-        }
+        if n == 0 { return }
+        let got = buf.withUnsafeMutableBytes { b in _Platform.readFully(fd, into: b.baseAddress!, count: n, at: offset) }
+        if got < 0 { throw IOError(file, "cannot read: \(errnoMessage())") }
+        if got < n { throw IOError(file, "truncated shard: the file ended while reading") }
     }
 
     /// Checks and drops the 4-byte little-endian CRC-32C at the end of `part`.
