@@ -28,6 +28,7 @@ public enum BlockTasks {
         LabelBlocksTask.self, TouchingPairsTask.self, RelabelTask.self,
         FitMomentsTask.self, FitSurfacesTask.self, PhantomTask.self, CopyTask.self,
         ObjectBoxesTask.self, SplitDepthTask.self, SplitObjectsTask.self, SplitAssembleTask.self,
+        MeshObjectsTask.self,
     ]
 
     struct Envelope: Codable { let kind: String; let blocksPerTask: Int }

@@ -64,7 +64,7 @@ extension Blockwise {
         // 1. The objects: the mask's components (they never interact) and their boxes.
         let (objects, n) = try components(mask, connectivity: twoD ? 18 : 26, twoD: twoD)
         let g = grid(for: objects, bytesPerVoxel: Cost.components)
-        let found = ObjectBoxes.merged(try Execution.run(ObjectBoxesTask(grid: g, input: StoreRef(objects.array)),
+        let found = ObjectBoxes.merged(try Execution.run(ObjectBoxesTask(grid: g, input: StoreRef(objects.array), label: "split 1/4"),
                                                          job: stepJob("boxes")).map(ObjectBoxesTask.boxes))
         guard found.ids == (0..<n).map({ UInt32($0 + 1) }) else {
             throw BlockError("split: the components of \(mask.path) do not number 1…\(n) (delete \(WorkStores.folder) and run again)")

@@ -68,7 +68,7 @@ public struct ChunkedValue: LazyVolume {
 
 /// The commands that take a chunked volume as it is and run block by block.
 let blockwiseCommands = ["histogram", "peaks", "normalize", "threshold", "infer", "components", "split", "fit", "stats",
-                         "save", "slices", "crop", "info", "print"]
+                         "mesh", "save", "slices", "crop", "info", "print"]
 
 extension Arguments {
     /// The chunked volume given for `name`, when it is one (parameters of type `.lazy`).

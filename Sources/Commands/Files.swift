@@ -27,9 +27,9 @@ let fileCommands: [Command] = [
         `load FILE.csv` reads a table (numeric columns where every cell is a number);
         `load FILE.emodel` reads a trained model. `load STORE.zarr` opens an OME-Zarr store (NGFF 0.4 on Zarr v2,
         or 0.5 on Zarr v3; raw, zlib, gzip, zstd or blosc chunks) as a chunked volume: nothing is read until a
-        command needs voxels. `histogram`, `peaks`, `normalize`, `threshold`, `infer`, `components`, `fit`,
-        `stats` and `save` run on it block by block, whatever its size; `slices` and `crop` read a part into
-        memory; other commands read it whole when it fits under the memory limit. --level N picks a scale of a
+        command needs voxels. `histogram`, `peaks`, `normalize`, `threshold`, `infer`, `components`, `split`,
+        `fit`, `stats`, `mesh` and `save` run on it block by block, whatever its size; `slices` and `crop` read a
+        part into memory; other commands read it whole when it fits under the memory limit. --level N picks a scale of a
         multiscale store; --z a:b reads those slices into memory. A corrupt or truncated file, slices of different
         sizes or a pattern that matches nothing is an error naming the file; sizes are checked against
         the memory limit (EMSH_MAX_MEMORY) before anything is allocated.

@@ -189,10 +189,11 @@ let objectCommands: [Command] = [
         Marching tetrahedra on each object (closed, watertight surfaces; outward normals), coordinates in nm with
         the spacing applied. PATH's extension picks the format: `.ply` (binary, with an object_id per face) or
         `.stl` (binary; the attribute word holds the id modulo 32768). Written atomically. Returns a record
-        with path, objects, triangles and vertices.
+        with path, objects, triangles and vertices. A chunked label map is meshed object by object, each from
+        its box, and the file streamed: the same bytes as in memory (an object's box must fit in memory).
         """,
         positionals: [
-            .positional("labels", .labels, "the label map"),
+            .positional("labels", .lazy(.labels), "the label map (a chunked one is meshed object by object)"),
             .positional("path", .string, "the .stl or .ply file to write"),
         ],
         examples: [
@@ -203,10 +204,16 @@ let objectCommands: [Command] = [
             let path = try args.string("path")
             let ext = path.split(separator: ".").last.map { $0.lowercased() } ?? ""
             guard ext == "stl" || ext == "ply" else { throw args.error("path", "\(path): use a .stl or .ply file name", kind: .io) }
-            let m = try mesh(try args.volume("labels"))
-            try MeshFile.write(m, to: path)
-            return .record(Record([("path", .string(path)), ("objects", .number(Double(Set(m.objectIds).count))),
-                                   ("triangles", .number(Double(m.triangleCount))), ("vertices", .number(Double(m.vertexCount)))]))
+            let written: (objects: Int, triangles: Int, vertices: Int)
+            if let c = args.chunked("labels") {
+                written = try blockCall(args) { try Blockwise.mesh(c, to: path) }
+            } else {
+                let m = try mesh(try args.volume("labels"))
+                try MeshFile.write(m, to: path)
+                written = (Set(m.objectIds).count, m.triangleCount, m.vertexCount)
+            }
+            return .record(Record([("path", .string(path)), ("objects", .number(Double(written.objects))),
+                                   ("triangles", .number(Double(written.triangles))), ("vertices", .number(Double(written.vertices)))]))
         }
     ),
 ]

@@ -17,65 +17,74 @@ private let kuhnTets: [Int] = [
     0, 1, 3, 7, 0, 1, 5, 7, 0, 2, 3, 7, 0, 2, 6, 7, 0, 4, 5, 7, 0, 4, 6, 7,
 ]
 
-private struct ObjectBox { var z0 = Int.max, y0 = Int.max, x0 = Int.max, z1 = -1, y1 = -1, x1 = -1 }
-
 /// Surfaces of every object of a label map by marching tetrahedra on the object's indicator
 /// (vertices at the midpoints of the lattice edges between inside and outside voxel centres).
 /// Each object's surface is closed (every edge shared by exactly two of its triangles) — outside
 /// the volume counts as background — and encloses about the object's voxel volume. Objects
 /// are meshed in parallel and concatenated by id.
 public func mesh(_ labels: Volume) throws -> Mesh {
+    let objects = try objectBoxes(labels, operation: "mesh")
     let words = try labelWords(labels, operation: "mesh")
     defer { withExtendedLifetime(words) {} }
-    let p = UnsafePointer(words.pointer)
-    let nz = labels.shape.z, ny = labels.shape.y, nx = labels.shape.x
-    var boxes: [UInt32: ObjectBox] = [:]
-    for z in 0..<nz {
-        try Cancellation.check()
-        for y in 0..<ny {
-            let row = p + (z * ny + y) * nx
-            forEachLabelRun(row, nx) { l, x0, x1 in
-                var b = boxes[l] ?? ObjectBox()
-                b.z0 = min(b.z0, z); b.z1 = max(b.z1, z); b.y0 = min(b.y0, y); b.y1 = max(b.y1, y)
-                b.x0 = min(b.x0, x0); b.x1 = max(b.x1, x1 - 1)
-                boxes[l] = b
-            }
-        }
-    }
-    let ids = boxes.keys.sorted()
-    var parts = [Mesh](repeating: Mesh(), count: ids.count)
-    let sp = (Float(labels.spacing.x), Float(labels.spacing.y), Float(labels.spacing.z))
+    let whole = Box(labels.shape)
+    var parts = [Mesh](repeating: Mesh(), count: objects.ids.count)
     parts.withUnsafeMutableBufferPointer { pb in
-        parallelFor(ids.count) { k in
+        parallelFor(objects.ids.count) { k in
             if Cancellation.isCancelled { return }
-            guard let b = boxes[ids[k]] else { return }
-            pb[k] = meshObject(p, id: ids[k], box: b, nz: nz, ny: ny, nx: nx, spacing: sp)
+            pb[k] = meshObject(UnsafePointer(words.pointer), crop: whole, id: objects.ids[k], box: objects.boxes[k],
+                               spacing: labels.spacing)
         }
     }
     try Cancellation.check()
     var out = Mesh()
-    for m in parts {
-        let base = UInt32(out.vertexCount)
-        out.vertices.append(contentsOf: m.vertices)
-        out.triangles.append(contentsOf: m.triangles.map { $0 + base })
-        out.objectIds.append(contentsOf: m.objectIds)
-    }
+    for m in parts { out.append(m) }
     return out
 }
 
-private func meshObject(_ p: UnsafePointer<UInt32>, id: UInt32, box b: ObjectBox, nz: Int, ny: Int, nx: Int,
-                        spacing sp: (Float, Float, Float)) -> Mesh {
+/// The surface of object `id`, whose voxels all lie in `box`, from `crop`: the labels of a box
+/// of the volume that contains `box` (a block-wise run reads just the object's box). Vertex
+/// positions are in the volume's coordinates, so the surface is the same bytes as `mesh` makes
+/// from the whole volume.
+public func meshObject(_ crop: Volume, cropBox: Box, id: UInt32, box: Box) throws -> Mesh {
+    guard crop.shape == cropBox.shape else { throw VolumeError.shapeMismatch(operation: "mesh", crop.shape, cropBox.shape) }
+    let words = try labelWords(crop, operation: "mesh")
+    defer { withExtendedLifetime(words) {} }
+    let m = meshObject(UnsafePointer(words.pointer), crop: cropBox, id: id, box: box, spacing: crop.spacing)
+    try Cancellation.check()
+    return m
+}
+
+extension Mesh {
+    /// Appends `other`, its vertex indices shifted past this mesh's vertices.
+    public mutating func append(_ other: Mesh) {
+        let base = UInt32(vertexCount)
+        vertices.append(contentsOf: other.vertices)
+        triangles.append(contentsOf: other.triangles.map { $0 + base })
+        objectIds.append(contentsOf: other.objectIds)
+    }
+}
+
+/// `p` holds the labels of `crop` (a box of the volume, row-major); `box` bounds the object and
+/// lies inside `crop`. Everything outside the crop counts as background.
+private func meshObject(_ p: UnsafePointer<UInt32>, crop: Box, id: UInt32, box: Box, spacing: Spacing) -> Mesh {
+    let sp = (Float(spacing.x), Float(spacing.y), Float(spacing.z))
+    let (oz, oy, ox) = crop.origin
+    let nz = crop.z.count, ny = crop.y.count, nx = crop.x.count
+    let b = (z0: box.z.lowerBound, z1: box.z.upperBound - 1, y0: box.y.lowerBound, y1: box.y.upperBound - 1,
+             x0: box.x.lowerBound, x1: box.x.upperBound - 1)
     var m = Mesh()
     var vertexOf: [Int: UInt32] = [:]
-    // Extended grid coordinates (+1 so that −1 is valid) for the edge keys.
+    // Cube corners run in volume coordinates; the edge keys use the crop's, extended by one
+    // (+1 so that −1 is valid: the object's box lies inside the crop).
     let ey = ny + 2, ex = nx + 2
     @inline(__always) func inside(_ z: Int, _ y: Int, _ x: Int) -> Bool {
-        z >= 0 && y >= 0 && x >= 0 && z < nz && y < ny && x < nx && p[(z * ny + y) * nx + x] == id
+        let z = z - oz, y = y - oy, x = x - ox
+        return z >= 0 && y >= 0 && x >= 0 && z < nz && y < ny && x < nx && p[(z * ny + y) * nx + x] == id
     }
     @inline(__always) func vertex(_ cz: Int, _ cy: Int, _ cx: Int, _ c1: Int, _ c2: Int) -> UInt32 {
         let lo = c1 & c2   // Kuhn edges join a corner to one whose bits contain it
         let z = cz + (lo >> 2 & 1), y = cy + (lo >> 1 & 1), x = cx + (lo & 1)
-        let key = (((z + 1) * ey + (y + 1)) * ex + (x + 1)) * 8 + (c1 ^ c2)
+        let key = (((z - oz + 1) * ey + (y - oy + 1)) * ex + (x - ox + 1)) * 8 + (c1 ^ c2)
         if let v = vertexOf[key] { return v }
         let hz = cz + (c2 >> 2 & 1), hy = cy + (c2 >> 1 & 1), hx = cx + (c2 & 1)
         let gz = cz + (c1 >> 2 & 1), gy = cy + (c1 >> 1 & 1), gx = cx + (c1 & 1)

@@ -33,8 +33,9 @@ public struct ObjectBoxes: Sendable, Equatable {
     }
 }
 
-public func objectBoxes(_ labels: Volume, origin: (z: Int, y: Int, x: Int) = (0, 0, 0)) throws -> ObjectBoxes {
-    let words = try labelWords(labels, operation: "split")
+public func objectBoxes(_ labels: Volume, origin: (z: Int, y: Int, x: Int) = (0, 0, 0),
+                        operation: String = "split") throws -> ObjectBoxes {
+    let words = try labelWords(labels, operation: operation)
     defer { withExtendedLifetime(words) {} }
     let p = UnsafePointer(words.pointer)
     let ny = labels.shape.y, nx = labels.shape.x

@@ -81,6 +81,25 @@ import TestSupport
         #expect(try Blockwise.stats(s.labels) == (try stats(labels)))
     }
 
+    @Test func meshWritesTheInMemoryCommandsFile() throws {
+        let s = try phantomStores()
+        let labels = try s.labels.readAll()
+        let whole = try mesh(labels)
+        // The objects cross blocks, and units hold several objects; one more file for the small
+        // budget that gives every object its own unit.
+        for (format, budget) in [("ply", nil), ("stl", nil), ("ply", 4096)] as [(String, Int?)] {
+            Blockwise.objectBudgetForTests.withLock { $0 = budget.map { ($0, 1 << 30) } }
+            defer { Blockwise.objectBudgetForTests.withLock { $0 = nil } }
+            let a = work + "/blocks.\(format)", b = work + "/memory.\(format)"
+            let written = try Blockwise.mesh(s.labels, to: a)
+            try MeshFile.write(whole, to: b)
+            #expect(written.objects == s.count && written.triangles == whole.triangleCount && written.vertices == whole.vertexCount)
+            #expect(FileManager.default.contents(atPath: a) == FileManager.default.contents(atPath: b), "\(format), budget \(String(describing: budget))")
+        }
+        #expect(throws: (any Error).self) { try Blockwise.mesh(s.labels, to: work + "/x.obj") }
+        #expect(!FileManager.default.fileExists(atPath: work + "/x.obj"))
+    }
+
     @Test func inferEqualsTheInMemoryCommandWithThreeFrames() throws {
         let s = try phantomStores()
         let m = try Model(architecture: Architecture(depth: 2, width: 4, frames: 3, groups: 2), seed: 1, inputMean: 160, inputStd: 30)

@@ -12,7 +12,8 @@ struct ObjectBoxesTask: BlockTask {
     static let kind = "split-boxes"
     let grid: BlockGrid
     let input: StoreRef
-    var label: String { "split 1/4" }
+    /// The step's name in the progress bar (split's and mesh's first step).
+    let label: String
 
     func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
         let src = try input.open()
