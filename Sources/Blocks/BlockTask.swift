@@ -21,6 +21,23 @@ extension BlockTask {
     public func runsAlone(_ block: Int) -> Bool { false }
 }
 
+/// A step over units of whole objects (split's and mesh's object passes), one unit per block of
+/// its grid: unit u holds objects units[u]..<units[u + 1] (`Blockwise.objectUnits`). The units in
+/// `alone` hold one object too big to share a process's memory with another worker.
+protocol ObjectUnitsTask: BlockTask {
+    var units: [Int] { get }
+    var alone: [Int] { get }
+    /// The extension of a unit's result file, for steps that write one.
+    static var resultExtension: String { get }
+}
+
+extension ObjectUnitsTask {
+    func runsAlone(_ block: Int) -> Bool { alone.contains(block) }
+    static var resultExtension: String { "bin" }
+    /// Unit `unit`'s result file in `folder`.
+    static func resultFile(_ folder: String, unit: Int) -> String { folder + "/unit-\(unit).\(resultExtension)" }
+}
+
 /// Every task type a worker can run, by kind.
 public enum BlockTasks {
     static let all: [any BlockTask.Type] = [

@@ -36,7 +36,7 @@ extension Blockwise {
         if n > 0 {
             let total = found.boxes.reduce(0) { $0 + $1.count }
             let unitVoxels = max(1, min(BlockPlanner.blockBudget / meshObjectCost, total / (4 * BlockPlanner.inFlight)))
-            let planned = splitUnits(cropVoxels: found.boxes.map(\.count), unitVoxels: unitVoxels,
+            let planned = objectUnits(cropVoxels: found.boxes.map(\.count), unitVoxels: unitVoxels,
                                      loneVoxels: objectBudget / meshObjectCost)
             units = planned.units
             var list = Partial()

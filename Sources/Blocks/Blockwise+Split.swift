@@ -28,7 +28,7 @@ extension Blockwise {
     /// Units of consecutive objects (unit u holds objects units[u]..<units[u + 1]) of at most
     /// `unitVoxels` crop voxels, except that an object of more than `loneVoxels` is a unit of its
     /// own, listed in `alone`.
-    static func splitUnits(cropVoxels: [Int], unitVoxels: Int, loneVoxels: Int) -> (units: [Int], alone: [Int]) {
+    static func objectUnits(cropVoxels: [Int], unitVoxels: Int, loneVoxels: Int) -> (units: [Int], alone: [Int]) {
         var units = [0], alone: [Int] = [], inUnit = 0
         for (i, crop) in cropVoxels.enumerated() {
             let big = crop > loneVoxels
@@ -87,7 +87,7 @@ extension Blockwise {
             crops += crop.count
         }
         let unitVoxels = max(1, min(BlockPlanner.blockBudget / splitObjectCost, crops / (4 * BlockPlanner.inFlight)))
-        let (units, alone) = splitUnits(cropVoxels: boxes.map { $0.grown(by: margin, within: shape).count },
+        let (units, alone) = objectUnits(cropVoxels: boxes.map { $0.grown(by: margin, within: shape).count },
                                         unitVoxels: unitVoxels, loneVoxels: objectBudget / splitObjectCost)
         let unitGrid = BlockGrid(shape: Shape(z: units.count - 1, y: 1, x: 1), block: Shape(z: 1, y: 1, x: 1))
         let objectsFile = work + "/objects.bin"

@@ -195,9 +195,9 @@ import TestSupport
 
     @Test func objectsTooBigToShareAWorkersMemoryRunAlone() throws {
         // Units: small objects together up to 10 voxels, an object over 6 voxels on its own.
-        let (units, alone) = Blockwise.splitUnits(cropVoxels: [3, 4, 7, 2, 2, 9, 5, 8], unitVoxels: 10, loneVoxels: 6)
+        let (units, alone) = Blockwise.objectUnits(cropVoxels: [3, 4, 7, 2, 2, 9, 5, 8], unitVoxels: 10, loneVoxels: 6)
         #expect(units == [0, 2, 3, 5, 6, 7, 8] && alone == [1, 3, 5], "\(units) \(alone)")
-        #expect(Blockwise.splitUnits(cropVoxels: [], unitVoxels: 10, loneVoxels: 6) == ([0], []))
+        #expect(Blockwise.objectUnits(cropVoxels: [], unitVoxels: 10, loneVoxels: 6) == ([0], []))
         // The phantom's objects with a budget that makes the bigger ones run alone: the same labels.
         let s = try phantomStores()
         Blockwise.objectBudgetForTests.withLock { $0 = (1 << 16, 1 << 30) }

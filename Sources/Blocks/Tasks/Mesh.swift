@@ -5,21 +5,17 @@ import Kernels
 /// (`meshObject`: the same surface, to the byte, as the in-memory command makes); the surfaces
 /// of the unit go into its result file (each object's vertices as f32 x, y, z, then its
 /// triangles as u32 indices into them, little-endian), their sizes into the partial.
-struct MeshObjectsTask: BlockTask {
+struct MeshObjectsTask: ObjectUnitsTask {
     static let kind = "mesh-objects"
     let grid: BlockGrid
     let labels: StoreRef
     /// A partial: "ids" and "box" (`SplitObjects.numbers`) of every object, by id.
     let objectsFile: String
-    /// Unit u holds objects units[u]..<units[u + 1].
     let units: [Int]
     let results: String
-    /// Units of one object too big to share a process's memory with another worker.
     let alone: [Int]
     var label: String { "mesh 2/2" }
-    func runsAlone(_ block: Int) -> Bool { alone.contains(block) }
-
-    static func resultFile(_ folder: String, unit: Int) -> String { folder + "/unit-\(unit).mesh" }
+    static let resultExtension = "mesh"
 
     func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
         let src = try labels.open()

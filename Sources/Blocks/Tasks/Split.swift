@@ -70,21 +70,18 @@ struct SplitObjects {
 }
 
 /// Step 2: per object of a unit, the deepest finite squared distance among its voxels.
-struct SplitDepthTask: BlockTask {
+struct SplitDepthTask: ObjectUnitsTask {
     static let kind = "split-depth"
     let grid: BlockGrid
     let mask: StoreRef
     let objects: StoreRef
     let objectsFile: String
-    /// Unit u holds objects units[u]..<units[u + 1].
     let units: [Int]
     let twoD: Bool
     /// The distance transform's margin [z, y, x] (`splitMargin` of the distance method).
     let margin: [Int]
-    /// Units of one object too big to share a process's memory with another worker.
     let alone: [Int]
     var label: String { "split 2/4" }
-    func runsAlone(_ block: Int) -> Bool { alone.contains(block) }
 
     func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
         let m = try mask.open(), o = try objects.open()
@@ -108,7 +105,7 @@ struct SplitDepthTask: BlockTask {
 /// Step 3: every object of a unit split from crops of its box (`splitObject`); the labels over
 /// the boxes go into the unit's result file (u32, little-endian, the objects' boxes one after the
 /// other), the label counts, first voxels and sizes into the partial.
-struct SplitObjectsTask: BlockTask {
+struct SplitObjectsTask: ObjectUnitsTask {
     static let kind = "split-objects"
     let grid: BlockGrid
     let mask: StoreRef
@@ -123,12 +120,9 @@ struct SplitObjectsTask: BlockTask {
     let twoD: Bool
     let margin: [Int]
     let results: String
-    /// Units of one object too big to share a process's memory with another worker.
     let alone: [Int]
     var label: String { "split 3/4" }
-    func runsAlone(_ block: Int) -> Bool { alone.contains(block) }
-
-    static func resultFile(_ folder: String, unit: Int) -> String { folder + "/unit-\(unit).u32" }
+    static let resultExtension = "u32"
 
     func makeRunner() throws -> @Sendable (Int) throws -> Partial? {
         let m = try mask.open(), o = try objects.open(), c = try contour?.open()
