@@ -41,7 +41,9 @@ let intensityCommands: [Command] = [
         counts. Returns the average over the slices as a list [p1, p2] (intensities) — the reference for
         `normalize --to`; slices where detection fails are left out of the average (with a warning).
         --per-slice returns a table with columns z, p1, p2, … (nan where detection failed) instead.
-        Given a volume, its histogram is taken first.
+        Given a volume, its histogram is taken first. A warning names the slices whose peaks jumped from the
+        slice before by more than half the gap between its peaks: a drift moves peaks a little per slice, a
+        jump means the histograms have no two clear peaks (a broad plateau) and detection took other bumps.
         """,
         positionals: [.positional("hist", .either([.histogram, .lazy(.volume)]), "a histogram (or a volume)")],
         options: [
@@ -74,6 +76,7 @@ let intensityCommands: [Command] = [
             if !failed.isEmpty {
                 host.warn("peaks: no \(count) clear peaks in slice\(failed.count > 1 ? "s" : "") \(failed.map(String.init).joined(separator: ", ")); averaged over the others")
             }
+            if let w = peakJumpWarning("peaks", p, "their average mixes different peaks") { host.warn(w) }
             return .list(p.average.map { .number($0) })
         }
     ),
@@ -88,7 +91,9 @@ let intensityCommands: [Command] = [
         u8 stays u8: the map is computed in fixed point (within 1/20 of a level) and rounded with a fixed dither
         pattern so every level keeps its mean (each slice's peaks land on P1, P2 to a small fraction of a level;
         plain rounding would shift a slice by up to half a level) — --no-dither rounds to the nearest level
-        instead. u16 and f32 give f32. The thesis's reference was [162.99, 187.51].
+        instead. u16 and f32 give f32. The thesis's reference was [162.99, 187.51]. When the detected peaks
+        jump between neighbouring slices (see `peaks`), a per-slice map would shift those slices against
+        their neighbours: it warns, and one pair for every slice (--peaks [p1, p2]) keeps them aligned.
         """,
         positionals: [.positional("vol", .lazy(.volume), "the volume (u8, u16 or f32; a chunked one runs slab by slab)")],
         options: [
@@ -101,7 +106,7 @@ let intensityCommands: [Command] = [
                     "undo the phantom's drift: every slice's peaks land on 160 and 190", expect: "p1"),
             Example("p = phantom --size [4, 64, 64]; normalize $p.image --to [150, 200] --peaks [160, 190]", "one pair for every slice", expect: "u8"),
         ],
-        run: { args, _ in
+        run: { args, host in
             let chunked = args.chunked("vol")
             let v = chunked == nil ? try args.volume("vol") : nil
             let to = try args.numbers("to")
@@ -129,6 +134,9 @@ let intensityCommands: [Command] = [
                 let h = try chunked.map { c in try blockCall(args) { try Blockwise.histogram(c) } }
                     ?? histogram(v!)
                 let found = try peaks(h, count: 2)
+                if let w = peakJumpWarning("normalize", found, "one pair for every slice (--peaks [p1, p2]) keeps them aligned") {
+                    host.warn(w)
+                }
                 var missing: [Int] = []
                 for z in 0..<nz where given[z] == nil {
                     if let p = found.perSlice[z] { given[z] = (p[0], p[1]) } else { missing.append(z) }
@@ -149,3 +157,13 @@ let intensityCommands: [Command] = [
         }
     ),
 ]
+
+/// The warning for slices whose detected peaks jumped (`HistogramPeaks.jumpingSlices`), or nil.
+func peakJumpWarning(_ command: String, _ p: HistogramPeaks, _ advice: String) -> String? {
+    let jumps = p.jumpingSlices
+    guard !jumps.isEmpty else { return nil }
+    let shown = jumps.prefix(6).map(String.init).joined(separator: ", ") + (jumps.count > 6 ? ", …" : "")
+    return "\(command): the peaks jump at slice\(jumps.count > 1 ? "s" : "") \(shown) (a peak moved by more than half "
+        + "the gap between the previous slice's peaks): these histograms may have no two clear peaks "
+        + "(`peaks --per-slice` lists them); \(advice)"
+}

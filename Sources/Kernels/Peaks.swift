@@ -8,6 +8,25 @@ public struct HistogramPeaks: Sendable, Equatable {
     public var average: [Double]
     /// Slices where fewer than `count` peaks were found.
     public var failedSlices: [Int] { perSlice.indices.filter { perSlice[$0] == nil } }
+
+    /// Slices whose peaks jumped from the slice before (the nearest one below with peaks): some peak
+    /// moved by more than half the distance between that slice's outer peaks. A drift across z moves
+    /// peaks a little per slice; a jump means detection took other bumps of a histogram without
+    /// clear peaks (a broad plateau), and a per-slice map would shift those slices against their
+    /// neighbours while the average mixes different peaks. Empty for fewer than two peaks.
+    public var jumpingSlices: [Int] {
+        var out: [Int] = []
+        var previous: [Double]?
+        for (z, p) in perSlice.enumerated() {
+            guard let p else { continue }
+            if let q = previous, p.count >= 2 {
+                let limit = (q[q.count - 1] - q[0]) / 2
+                if zip(p, q).contains(where: { abs($0 - $1) > limit }) { out.append(z) }
+            }
+            previous = p
+        }
+        return out
+    }
 }
 
 /// Detection parameters of the thesis rule (see `detectPeaks`).

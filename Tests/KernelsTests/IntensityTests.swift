@@ -89,6 +89,20 @@ private func add(_ hs: [Double]...) -> [Double] { (0..<256).map { i in hs.reduce
     #expect(abs((try peaks(wide)).average[0] - 201) < 0.3)
 }
 
+@Test func jumpingSlicesAreThoseWhosePeaksLeapNotDrift() throws {
+    // A drift of 5 levels per slice is no jump; a slice whose peaks moved by more than half the gap
+    // (here 30 of 50) is, and so is the slice that comes back; a failed slice is skipped over.
+    let drift = HistogramPeaks(perSlice: [[100, 150], [105, 155], [110, 160]], average: [105, 155])
+    #expect(drift.jumpingSlices.isEmpty)
+    let leap = HistogramPeaks(perSlice: [[100, 150], [102, 151], nil, [132, 181], [101, 150]], average: [109, 158])
+    #expect(leap.jumpingSlices == [3, 4])
+    #expect(HistogramPeaks(perSlice: [[100], [200]], average: [150]).jumpingSlices.isEmpty)
+    // From detection: two slices with peaks 100/170, then one with 140/210.
+    let a = add(gauss(100, 6, 1000), gauss(170, 6, 2000)), b = add(gauss(140, 6, 1000), gauss(210, 6, 2000))
+    let h = Histogram(perSlice: (a + a + b).map { UInt64($0.rounded()) }, sliceCount: 3)
+    #expect(try peaks(h).jumpingSlices == [2])
+}
+
 @Test func normalizationMapsThePeaksAndIsMonotone() {
     let t = normalizationTable(p1: 100, p2: 150, P1: 120, P2: 180)
     #expect(t[100] == 120 && t[150] == 180 && t[0] == 0 && t[255] == 255)
