@@ -62,7 +62,7 @@ public enum WorkStores {
     /// A store at `path` with its job folder; an existing store there is kept only when resuming
     /// the same job, and replaced (`overwrite`) or refused otherwise.
     static func createStore(at path: String, shape: Shape, chunks: Shape, type: VoxelType, spacing: Spacing,
-                            kind: VolumeKind, codec: ZarrCodec, overwrite: Bool) throws -> (ZarrArray, JobFolder) {
+                            kind: VolumeKind, codec: ZarrCodec, overwrite: Bool, name: String? = nil) throws -> (ZarrArray, JobFolder) {
         let fm = FileManager.default
         do { try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true) } catch {
             throw BlockError("\(path): cannot create its folder: \(error.localizedDescription)")
@@ -77,7 +77,7 @@ public enum WorkStores {
             try? fm.removeItem(atPath: path)
         }
         let a = try ZarrArray.create(path, shape: shape, chunks: chunks, type: type, spacing: spacing, kind: kind,
-                                     codec: codec, overwrite: true)
+                                     codec: codec, overwrite: true, name: name)
         return (a, job)
     }
 }

@@ -44,6 +44,20 @@ import TestSupport
         #expect(g.counts.allSatisfy { $0 > 1 }, "\(g.counts)")
     }
 
+    @Test func savedStoresKeepTheVoxelsAndNameThemselvesNotTheirTemporaryFolder() throws {
+        // Both saves write under PATH.partial and rename; the NGFF multiscales name is the final one.
+        let s = try phantomStores()
+        try Blockwise.save(s.image, to: work + "/copy.zarr", chunks: Shape(z: 2, y: 32, x: 32))
+        try Blockwise.save(try s.labels.readAll(), to: work + "/labels.zarr/")
+        #expect(bytes(try ChunkedVolume.open(work + "/copy.zarr").readAll()) == bytes(try s.image.readAll()))
+        #expect(bytes(try ChunkedVolume.open(work + "/labels.zarr").readAll()) == bytes(try s.labels.readAll()))
+        for name in ["copy.zarr", "labels.zarr"] {
+            let attrs = try String(contentsOfFile: work + "/" + name + "/.zattrs", encoding: .utf8)
+            #expect(attrs.contains("\"name\": \"\(name)\""), "\(attrs)")
+            #expect(!attrs.contains("partial"))
+        }
+    }
+
     @Test func histogramNormalizeThresholdEqualTheInMemoryCommands() throws {
         let s = try phantomStores()
         let image = try s.image.readAll()

@@ -446,9 +446,10 @@ public struct ZarrArray: Sendable {
     /// Creates a new OME-Zarr v0.4 / Zarr v2 store at `path` with one level "0". Replaces
     /// nothing: if `path` exists and is not empty, throws unless `overwrite` (and then only a
     /// folder that is a Zarr store is deleted). A chunk larger than the array along an axis is cut
-    /// to the array's size (Zarr would store the padding).
+    /// to the array's size (Zarr would store the padding). `name` is the multiscales name (default:
+    /// the folder's name; a store written under a temporary name gives its final one).
     public static func create(_ path: String, shape: Shape, chunks: Shape, type: VoxelType, spacing: Spacing, kind: VolumeKind,
-                              codec: ZarrCodec = .zstd(level: 3), overwrite: Bool = false) throws -> ZarrArray {
+                              codec: ZarrCodec = .zstd(level: 3), overwrite: Bool = false, name: String? = nil) throws -> ZarrArray {
         let dtype = ZarrDType.native(type)
         let shapeList = [shape.z, shape.y, shape.x]
         let chunkList = zip([chunks.z, chunks.y, chunks.x], shapeList).map { c, s in s > 0 ? min(c, s) : c }
@@ -471,13 +472,13 @@ public struct ZarrArray: Sendable {
         }
         var bare = Substring(path)
         while bare.count > 1, bare.hasSuffix("/") { bare = bare.dropLast() }     // "x.zarr/" names x.zarr
-        let (parent, name) = splitPath(String(bare))
+        let (parent, folderName) = splitPath(String(bare))
         if !parent.isEmpty && pathKind(parent) != .folder { throw IOError(path, "folder \(parent) does not exist") }
         try makeFolders(joinPath(path, "0"))
         try writeArrayMetadata(joinPath(path, "0"), shape: shapeList, chunks: chunkList, dtype: dtype, codec: codec)
         try ZarrFiles.writeMetadata(.object([("zarr_format", .int(2))]), to: joinPath(path, ".zgroup"))
         let scale = [spacing.z, spacing.y, spacing.x]
-        try ZarrFiles.writeMetadata(groupAttributes(name: name.isEmpty ? "image" : name, scales: [scale], kind: kind, extra: nil),
+        try ZarrFiles.writeMetadata(groupAttributes(name: name ?? (folderName.isEmpty ? "image" : folderName), scales: [scale], kind: kind, extra: nil),
                                     to: joinPath(path, ".zattrs"))
         return try open(path)
     }
