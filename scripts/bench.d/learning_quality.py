@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Segmentation quality on real data (issue 13): emsh's default `train` recipe vs a plain PyTorch U-Net, same budget.
 
-Data: sbem-mito train slices 010-029, normalised to the training slices' two peaks as stdlib/mito.ems does
-(emsh's `normalize`; QUALITY_NORMALIZE=0 gives both sides the raw bytes). Two protocols:
+Data: sbem-mito train slices 010-029 as they are, as stdlib/mito.ems trains (QUALITY_NORMALIZE=1 maps every
+slice's two histogram peaks onto their average with emsh's `normalize`, the thesis's per-slice rule, which on
+this sample's plateau histograms shifts slices 022-026 and 028-029 against their neighbours). Two protocols:
   val  train 010-024, validate 025-029 after every epoch (best epoch kept): the best validation F.
   far  train 010-019, validate 020-024 (best epoch and fscore's level chosen there), then score 025-029 at that
        level: how the model does further from its training slices, as a user would apply it.
@@ -54,17 +55,17 @@ def emsh_binary():
 
 
 def load(work):
-    """Slices 010-029 (normalised like mito.ems unless QUALITY_NORMALIZE=0) and their 0/1 labels."""
+    """Slices 010-029 (raw, as mito.ems trains; per-slice normalised with QUALITY_NORMALIZE=1) and their labels."""
     d = os.path.join(DATA, "train")
     labs = np.stack([np.array(Image.open(f"{d}/labels/mitos_3D.{i:03d}.png")) for i in range(10, 30)])
-    if os.environ.get("QUALITY_NORMALIZE", "1") == "1":
+    if os.environ.get("QUALITY_NORMALIZE", "0") == "1":
         out = os.path.join(work, "normalised.tif")
         code = ('d = $args[0]\nimg = load "$d/images/*.png"\nref = histogram $img | peaks\n'
                 'print "peaks $(str $ref)"\nsave (normalize $img --to $ref) $args[1]\n')
         r = subprocess.run([emsh_binary(), "-c", code, d, out], capture_output=True, text=True)
         if r.returncode != 0:
             sys.exit(f"learning_quality: normalising failed: {r.stdout}{r.stderr}")
-        print("  data: normalised to the training slices'", r.stdout.strip().splitlines()[-1])
+        print("  data: every slice normalised to the training slices'", r.stdout.strip().splitlines()[-1])
         tif = Image.open(out)
         imgs = []
         for k in range(20):
