@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Language
 import Runtime
@@ -7,7 +8,8 @@ import Commands
 struct CommandExample: CustomTestStringConvertible, Sendable {
     let command: String
     let example: Example
-    var testDescription: String { "\(command): \(example.code)" }
+    /// One line (a string literal in an example may hold a newline, which would break the test log).
+    var testDescription: String { "\(command): \(example.code)".replacingOccurrences(of: "\n", with: "\\n") }
 
     static let all: [CommandExample] = allCommands.flatMap { c in c.examples.map { CommandExample(command: c.name, example: $0) } }
 }
