@@ -186,11 +186,11 @@ public enum Blockwise {
     /// Copies a store into a new one at `path` (other chunks, other compression), block by block.
     public static func save(_ v: ChunkedVolume, to path: String, chunks: Shape? = nil, codec: ZarrCodec = .zstd(level: 3),
                             pyramid: Int = 0) throws {
-        let path = storePath(path)
+        let path = withoutTrailingSlashes(path)   // "x.zarr/" is written under x.zarr.partial
         let c = chunks ?? v.chunks
         let tmp = path + ".partial"
         let (out, job) = try WorkStores.createStore(at: tmp, shape: v.shape, chunks: c, type: v.type, spacing: v.spacing,
-                                                    kind: v.kind, codec: codec, overwrite: true, name: storeName(path))
+                                                    kind: v.kind, codec: codec, overwrite: true, name: ZarrArray.storeName(path))
         let g = BlockGrid(shape: v.shape, block: BlockPlanner.blockShape(volume: v.shape, chunks: c, bytesPerVoxel: 2 * v.type.byteSize))
         try Execution.run(CopyTask(grid: g, input: StoreRef(v.array), output: StoreRef(out)), job: job)
         try finishSave(tmp: tmp, path: path, pyramid: pyramid)
@@ -199,27 +199,14 @@ public enum Blockwise {
     /// Writes an in-memory volume as a store at `path`.
     public static func save(_ v: Volume, to path: String, chunks: Shape? = nil, codec: ZarrCodec = .zstd(level: 3),
                             pyramid: Int = 0) throws {
-        let path = storePath(path)
+        let path = withoutTrailingSlashes(path)   // "x.zarr/" is written under x.zarr.partial
         let c = chunks ?? Shape(z: min(16, max(1, v.shape.z)), y: min(256, max(1, v.shape.y)), x: min(256, max(1, v.shape.x)))
         let tmp = path + ".partial"
         try? FileManager.default.removeItem(atPath: tmp)
         let out = try ZarrArray.create(tmp, shape: v.shape, chunks: c, type: v.type, spacing: v.spacing, kind: v.kind,
-                                       codec: codec, overwrite: true, name: storeName(path))
+                                       codec: codec, overwrite: true, name: ZarrArray.storeName(path))
         try out.write(v, z0: 0, y0: 0, x0: 0)
         try finishSave(tmp: tmp, path: path, pyramid: pyramid)
-    }
-
-    /// `path` without trailing slashes ("x.zarr/" names x.zarr, written under x.zarr.partial).
-    static func storePath(_ path: String) -> String {
-        var bare = Substring(path)
-        while bare.count > 1, bare.hasSuffix("/") { bare = bare.dropLast() }
-        return String(bare)
-    }
-
-    /// The multiscales name of the store saved at `path` (it is written under PATH.partial first).
-    static func storeName(_ path: String) -> String {
-        let base = splitPath(storePath(path)).base
-        return base.isEmpty ? "image" : base
     }
 
     /// A store is written under `PATH.partial` and renamed when complete: a failed save leaves an

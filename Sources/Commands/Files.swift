@@ -248,8 +248,7 @@ private func saveZarr(_ args: Arguments, _ value: Value, path: String) throws ->
 /// Whether `path` names an OME-Zarr store or a Zarr array: a `.zarr` name (so a missing store is
 /// an error about the store, not "no files match"), or a folder holding Zarr metadata.
 func isZarrStore(_ path: String, cwd: String) -> Bool {
-    var p = path
-    while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
+    let p = withoutTrailingSlashes(path)
     return fileExtension(p) == "zarr" || ZarrArray.isStore(p.hasPrefix("/") ? p : cwd + "/" + p)
 }
 

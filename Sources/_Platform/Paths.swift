@@ -64,10 +64,16 @@ public func folderEntries(_ path: String) -> [String]? {
     return names
 }
 
+/// `path` without trailing slashes ("x.zarr/" names x.zarr; "/" stays "/").
+public func withoutTrailingSlashes(_ path: String) -> String {
+    var p = Substring(path)
+    while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+    return String(p)
+}
+
 /// `a/b`: `a/` + `b` gives `a/b` too; an empty `a` gives `b`.
 public func joinPath(_ a: String, _ b: String) -> String {
-    var a = Substring(a)
-    while a.count > 1, a.hasSuffix("/") { a = a.dropLast() }
+    let a = withoutTrailingSlashes(a)
     return a.isEmpty ? b : a + "/" + b
 }
 

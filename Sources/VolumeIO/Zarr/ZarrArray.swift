@@ -470,15 +470,13 @@ public struct ZarrArray: Sendable {
             try ZarrFiles.removeTree(path)
         default: break
         }
-        var bare = Substring(path)
-        while bare.count > 1, bare.hasSuffix("/") { bare = bare.dropLast() }     // "x.zarr/" names x.zarr
-        let (parent, folderName) = splitPath(String(bare))
+        let parent = splitPath(withoutTrailingSlashes(path)).dir
         if !parent.isEmpty && pathKind(parent) != .folder { throw IOError(path, "folder \(parent) does not exist") }
         try makeFolders(joinPath(path, "0"))
         try writeArrayMetadata(joinPath(path, "0"), shape: shapeList, chunks: chunkList, dtype: dtype, codec: codec)
         try ZarrFiles.writeMetadata(.object([("zarr_format", .int(2))]), to: joinPath(path, ".zgroup"))
         let scale = [spacing.z, spacing.y, spacing.x]
-        try ZarrFiles.writeMetadata(groupAttributes(name: name ?? (folderName.isEmpty ? "image" : folderName), scales: [scale], kind: kind, extra: nil),
+        try ZarrFiles.writeMetadata(groupAttributes(name: name ?? storeName(path), scales: [scale], kind: kind, extra: nil),
                                     to: joinPath(path, ".zattrs"))
         return try open(path)
     }
@@ -497,6 +495,12 @@ public struct ZarrArray: Sendable {
             ("dimension_separator", .string("/")),
         ])
         try ZarrFiles.writeMetadata(j, to: joinPath(folder, ".zarray"))
+    }
+
+    /// The multiscales name of a store at `path`: its folder's name ("x.zarr/" gives x.zarr).
+    public static func storeName(_ path: String) -> String {
+        let base = splitPath(withoutTrailingSlashes(path)).base
+        return base.isEmpty ? "image" : base
     }
 
     /// The group `.zattrs`: NGFF v0.4 multiscales with one dataset per scale (z, y, x in nm),
