@@ -16,6 +16,7 @@ public struct ModelValue: OpaqueValue {
         let m = model, a = m.architecture, r = m.record
         var lines = [model.summary]
         lines.append("architecture  unet, depth \(a.depth), width \(a.width) (doubling per level), \(a.frames) input frame(s), group norm (\(a.groups) groups), ReLU, 2×2 transposed-conv upsampling, sigmoid output")
+        if a.bin > 1 { lines.append("binning       \(a.bin)×\(a.bin) block means in, probabilities interpolated back") }
         lines.append("parameters    \(m.parameterCount)")
         lines.append("normalisation (intensity − \(formatNumber(Double(m.inputMean)))) / \(formatNumber(Double(m.inputStd)))")
         lines.append("training      \(r.steps) steps, \(r.epochs) epochs, \(formatNumber((r.seconds * 10).rounded() / 10)) s, seed \(r.seed)")
@@ -37,6 +38,7 @@ public struct ModelValue: OpaqueValue {
         case "depth": return .number(Double(a.depth))
         case "width": return .number(Double(a.width))
         case "frames": return .number(Double(a.frames))
+        case "bin": return .number(Double(a.bin))
         case "parameters": return .number(Double(m.parameterCount))
         case "epochs": return .number(Double(r.epochs))
         case "steps": return .number(Double(r.steps))
@@ -50,7 +52,7 @@ public struct ModelValue: OpaqueValue {
     }
 
     public var fieldNames: [String] {
-        ["depth", "width", "frames", "parameters", "epochs", "steps", "loss", "validation_f", "best_epoch", "mean", "std"]
+        ["depth", "width", "frames", "bin", "parameters", "epochs", "steps", "loss", "validation_f", "best_epoch", "mean", "std"]
     }
 
     public func digest(into d: inout Digest) {
@@ -69,7 +71,10 @@ let modelCommands: [Command] = [
         rotations/flips as augmentation (and z-flip for multi-frame input). --intensity, --noise and --blur jitter
         the grey levels of each patch (never its labels); --deform adds any-angle rotation and scaling (images and
         labels alike, bilinear); --foreground draws that share of patches around a labelled pixel. --frames 3|5
-        feeds consecutive slices as channels (reflected at the volume's ends). Loss: sigmoid + binary
+        feeds consecutive slices as channels (reflected at the volume's ends). --bin 2 trains on the means of 2×2
+        pixel blocks (and the blocks' majority labels) and makes infer bin the same way and interpolate the
+        probabilities back: for slices sampled finer than they are sharp (most SBF-SEM), a step then covers 4× the
+        area and the network sees twice the context; --patch counts binned pixels. Loss: sigmoid + binary
         cross-entropy + Dice; optimiser AdamW (weight decay 1e-4) with a 5 % warm-up and cosine decay from --lr
         (to the end of --minutes, too). One epoch = as many patches as the volume has pixels. Give at most one of
         --epochs (default 10), --steps, --minutes.
@@ -88,6 +93,7 @@ let modelCommands: [Command] = [
             .option("frames", .choice(of: FrameCount.self), "consecutive slices as input channels", default: .string("1")),
             .option("depth", .int, "resolution levels including the bottleneck", default: .number(4), in: .between(1, 7)),
             .option("width", .int, "channels of the first level (doubling per level)", default: .number(16), in: .between(1, 256)),
+            .option("bin", .int, "average BIN×BIN pixel blocks before the network (infer does the same)", default: .number(1), in: .between(1, 8)),
             .option("patch", .int, "patch side in pixels (multiple of 2^(depth-1))", default: .number(128), in: .between(1, 4096)),
             .option("batch", .int, "patches per step", default: .number(8), in: .between(1, 256)),
             .option("epochs", .int, "train this many epochs (default 10)", in: .atLeast(1)),
@@ -110,12 +116,15 @@ let modelCommands: [Command] = [
                     "a tiny network for two steps", expect: "model unet"),
             Example("p = phantom --size [2, 32, 32]; m = train $p.image $p.mask --depth 2 --width 4 --patch 16 --batch 2 --steps 2 --intensity 0.3 --noise 0.1 --blur 1 --deform 0.2 --foreground 0.5; print $m.steps",
                     "grey-level jitter, deformation and foreground-centred patches (the augmentation options)", expect: "2"),
+            Example("p = phantom --size [2, 64, 64]; m = train $p.image $p.mask --bin 2 --depth 2 --width 4 --patch 16 --batch 2 --steps 2; print (infer $m $p.image).shape",
+                    "a network on 2×2-binned slices: infer still answers on every pixel", expect: "[2, 64, 64]"),
         ],
         run: { args, host in
             let images = try args.volume("images"), labels = try args.volume("labels")
             var c = TrainConfig()
             c.architecture = Architecture(depth: try args.int("depth"), width: try args.int("width"),
-                                          frames: try args.choice("frames", as: FrameCount.self).rawValue)
+                                          frames: try args.choice("frames", as: FrameCount.self).rawValue,
+                                          bin: try args.int("bin"))
             c.patch = try args.int("patch")
             c.batch = try args.int("batch")
             let durations = ["epochs", "steps", "minutes"].filter { args.has($0) }

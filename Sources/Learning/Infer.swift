@@ -7,6 +7,7 @@ struct Predictor {
     let mean: Float
     let std: Float
     var frames: Int { net.arch.frames }
+    var bin: Int { net.arch.bin }
 }
 
 /// Probability maps for every slice of `volume`, as f32 in [0, 1] with the volume's spacing.
@@ -52,75 +53,109 @@ func predict(_ predictors: [Predictor], volume: Volume, slices range: Range<Int>
     let maxFrames = predictors.map(\.frames).max() ?? 1
     // The normalised frames are held for one band of tile rows at a time, not whole slices:
     // a slice of a large volume (4096² and more) is then read once per band, not kept thrice.
+    // (A binned model's slice is smaller: these bounds hold for it too.)
     let maxTile = predictors.map { min(roundUp(tile, $0.net.arch.sizeMultiple), roundUp(max(h, w), $0.net.arch.sizeMultiple)) }.max() ?? tile
     let bandCapacity = min(maxTile, h) * w
     // One model accumulates straight into its output slice; an ensemble needs a slice apart.
     let single = predictors.count == 1
-    try MemoryBudget.check((maxFrames * bandCapacity + (single ? 0 : hw) + w) * 4, what: "infer slice buffers")
-    var planes = [Float](repeating: 0, count: maxFrames * bandCapacity)
+    let binnedPlane = predictors.map(\.bin).filter { $0 > 1 }.min().map { binnedLength(h, $0) * binnedLength(w, $0) } ?? 0
+    try MemoryBudget.check((maxFrames * bandCapacity + (single ? 0 : hw) + w + (maxFrames + 1) * binnedPlane) * 4,
+                           what: "infer slice buffers")
     let ensembleAcc = single ? nil : VoxelBuffer<Float>(zeroed: hw)
-    let rowWeights = VoxelBuffer<Float>(zeroed: w)
+    let binnedProb = VoxelBuffer<Float>(zeroed: binnedPlane)
     for pr in predictors {
         let t = min(roundUp(tile, pr.net.arch.sizeMultiple), roundUp(max(h, w), pr.net.arch.sizeMultiple))
         try MemoryBudget.check(pr.net.arch.activationBytes(batch: 1, size: t), what: "inference on tiles of \(t)²")
     }
-    let input = Tensor()
+    let tiler = SliceTiler(planes: maxFrames * bandCapacity, width: w, tile: tile, overlap: overlap, tta: tta)
     let inv = 1 / Float(predictors.count)
     for z in range {
+        let o = out.pointer + (z - range.lowerBound) * hw
         for pr in predictors {
-            let m = pr.net.arch.sizeMultiple
-            let t = min(roundUp(tile, m), roundUp(max(h, w), m))
-            let ov = min(overlap, t / 2 - 1 >= 0 ? t / 2 - 1 : 0)
-            let ys = tilePositions(length: h, tile: t, overlap: ov)
-            let xs = tilePositions(length: w, tile: t, overlap: ov)
-            let window = blendWindow(t, ov)
-            let slices = frameSlices(z: z, frames: pr.frames, depth: shape.z)
-            let o = out.pointer + (z - range.lowerBound) * hw
-            let a = ensembleAcc?.pointer ?? o
-            if !single { a.update(repeating: 0, count: hw) }
-            input.reshape(1, pr.frames, t, t)
-            // A tile lies inside the slice (the last one flush with the end) unless the slice is
-            // smaller than a tile, when the band is the whole slice: the patches equal those cut
-            // from whole normalised slices.
-            let bandRows = min(t, h)
-            let bandShape = Shape(z: pr.frames, y: bandRows, x: w)
-            for y0 in ys {
-                planes.withUnsafeMutableBufferPointer { pb in
-                    for (f, sz) in slices.enumerated() {
-                        copyRows(volume, z: sz, rows: y0..<(y0 + bandRows), mean: pr.mean, std: pr.std,
-                                 into: pb.baseAddress! + f * bandRows * w)
-                    }
-                }
-                for x0 in xs {
-                    for tr in 0..<tta {
-                        try Cancellation.check()
-                        planes.withUnsafeBufferPointer { pb in
-                            extractPatch(pb.baseAddress!, shape: bandShape, slices: Array(0..<pr.frames), y0: 0, x0: x0,
-                                         p: t, transform: tr, dst: input.pointer)
-                        }
-                        let logits = pr.net.infer(input)
-                        try Cancellation.check()  // infer stops between blocks on Ctrl-C
-                        let lp = UnsafePointer(logits.pointer)
-                        for yy in 0..<t {
-                            for xx in 0..<t {
-                                let (sa, sb) = dihedralSource(tr, yy, xx, t)
-                                let gy = y0 + sa, gx = x0 + sb
-                                if gy >= h || gx >= w { continue }
-                                let p = 1 / (1 + expf(-lp[yy * t + xx]))
-                                a[gy * w + gx] += window[sa] * window[sb] * p
-                            }
-                        }
-                    }
-                }
+            if pr.bin == 1 {
+                let a = ensembleAcc?.pointer ?? o
+                if !single { a.update(repeating: 0, count: hw) }
+                try tiler.predict(pr, volume, z: z, accumulator: a, into: o, scale: inv, ensemble: !single)
+            } else {
+                // The frames binned, predicted at their resolution, the probabilities interpolated back.
+                let frames = try binnedSlices(volume, slices: frameSlices(z: z, frames: pr.frames, depth: shape.z), bin: pr.bin)
+                let hb = frames.shape.y, wb = frames.shape.x, p = binnedProb.pointer
+                p.update(repeating: 0, count: hb * wb)
+                try tiler.predict(pr, frames, z: pr.frames / 2, accumulator: p, into: p, scale: 1, ensemble: false)
+                unbin(p, hb: hb, wb: wb, bin: pr.bin, into: o, h: h, w: w, scale: inv, add: !single)
             }
-            normalizeByWeights(a, into: o, h: h, w: w, ys: ys, xs: xs, t: t, tta: tta, window: window,
-                               scale: inv, ensemble: !single, row: rowWeights.pointer)
         }
         progress?.advance()
     }
     let o = out.pointer
     for i in 0..<outShape.count { o[i] = min(max(o[i], 0), 1) }
     return Volume(shape: outShape, spacing: volume.spacing, kind: .image, storage: .f32(out))
+}
+
+/// Reusable buffers of a tiled prediction of one slice at a time.
+private final class SliceTiler {
+    var planes: [Float]
+    let rowWeights: VoxelBuffer<Float>
+    let input = Tensor()
+    let tile: Int, overlap: Int, tta: Int
+
+    init(planes: Int, width: Int, tile: Int, overlap: Int, tta: Int) {
+        self.planes = [Float](repeating: 0, count: planes)
+        rowWeights = VoxelBuffer<Float>(zeroed: width)
+        self.tile = tile; self.overlap = overlap; self.tta = tta
+    }
+
+    /// Slice z of `volume` predicted by `pr` in tiles: window-weighted sums accumulated in `a` (a slice), then
+    /// divided by their weights into `o` (`scale` × added for an ensemble member, written for one model; `a` may
+    /// be `o` then).
+    func predict(_ pr: Predictor, _ volume: Volume, z: Int, accumulator a: UnsafeMutablePointer<Float>,
+                 into o: UnsafeMutablePointer<Float>, scale: Float, ensemble: Bool) throws {
+        let h = volume.shape.y, w = volume.shape.x
+        let m = pr.net.arch.sizeMultiple
+        let t = min(roundUp(tile, m), roundUp(max(h, w), m))
+        let ov = min(overlap, t / 2 - 1 >= 0 ? t / 2 - 1 : 0)
+        let ys = tilePositions(length: h, tile: t, overlap: ov)
+        let xs = tilePositions(length: w, tile: t, overlap: ov)
+        let window = blendWindow(t, ov)
+        let slices = frameSlices(z: z, frames: pr.frames, depth: volume.shape.z)
+        input.reshape(1, pr.frames, t, t)
+        // A tile lies inside the slice (the last one flush with the end) unless the slice is
+        // smaller than a tile, when the band is the whole slice: the patches equal those cut
+        // from whole normalised slices.
+        let bandRows = min(t, h)
+        let bandShape = Shape(z: pr.frames, y: bandRows, x: w)
+        for y0 in ys {
+            planes.withUnsafeMutableBufferPointer { pb in
+                for (f, sz) in slices.enumerated() {
+                    copyRows(volume, z: sz, rows: y0..<(y0 + bandRows), mean: pr.mean, std: pr.std,
+                             into: pb.baseAddress! + f * bandRows * w)
+                }
+            }
+            for x0 in xs {
+                for tr in 0..<tta {
+                    try Cancellation.check()
+                    planes.withUnsafeBufferPointer { pb in
+                        extractPatch(pb.baseAddress!, shape: bandShape, slices: Array(0..<pr.frames), y0: 0, x0: x0,
+                                     p: t, transform: tr, dst: input.pointer)
+                    }
+                    let logits = pr.net.infer(input)
+                    try Cancellation.check()  // infer stops between blocks on Ctrl-C
+                    let lp = UnsafePointer(logits.pointer)
+                    for yy in 0..<t {
+                        for xx in 0..<t {
+                            let (sa, sb) = dihedralSource(tr, yy, xx, t)
+                            let gy = y0 + sa, gx = x0 + sb
+                            if gy >= h || gx >= w { continue }
+                            let p = 1 / (1 + expf(-lp[yy * t + xx]))
+                            a[gy * w + gx] += window[sa] * window[sb] * p
+                        }
+                    }
+                }
+            }
+        }
+        normalizeByWeights(a, into: o, h: h, w: w, ys: ys, xs: xs, t: t, tta: tta, window: window,
+                           scale: scale, ensemble: ensemble, row: rowWeights.pointer)
+    }
 }
 
 /// Divides the weighted sums of a slice by their weights: per pixel the sum of window(y)·window(x)

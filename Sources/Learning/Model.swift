@@ -116,6 +116,7 @@ public struct Model: Sendable {
         let a = architecture
         let widths = (0..<a.depth).map { String(a.channels($0)) }.joined(separator: "/")
         var s = "model unet depth \(a.depth) · widths \(widths) · \(a.frames) frame\(a.frames == 1 ? "" : "s")"
+        if a.bin > 1 { s += " · binned \(a.bin)×\(a.bin)" }
         s += " · \(formatCount(Double(parameterCount))) parameters"
         s += " · \(record.epochs) epoch\(record.epochs == 1 ? "" : "s"), \(record.steps) step\(record.steps == 1 ? "" : "s")"
         if let l = record.lastLoss { s += " · last loss \(fixed(l, 4))" }

@@ -147,6 +147,7 @@ extension Model {
     var architectureJSON: String {
         let a = architecture
         return "{\"arch\":\"unet\",\"depth\":\(a.depth),\"width\":\(a.width),\"frames\":\(a.frames),\"groups\":\(a.groups),"
+            + (a.bin > 1 ? "\"bin\":\(a.bin)," : "")  // absent = 1: models saved before binning keep their bytes
             + "\"norm\":\"group\",\"activation\":\"relu\",\"upsampling\":\"transposed_conv2x2\",\"output\":\"sigmoid\"}"
     }
 
@@ -169,7 +170,8 @@ private func parseArchitecture(_ text: String, _ fail: (String) -> LearningError
     guard let depth = o["depth"].flatMap(jsonInt), let width = o["width"].flatMap(jsonInt),
           let frames = o["frames"].flatMap(jsonInt) else { throw fail("architecture metadata lacks depth, width or frames") }
     let groups = o["groups"].flatMap(jsonInt) ?? 8
-    let a = Architecture(depth: depth, width: width, frames: frames, groups: groups)
+    let bin = o["bin"].flatMap(jsonInt) ?? 1
+    let a = Architecture(depth: depth, width: width, frames: frames, groups: groups, bin: bin)
     do { try a.validate() } catch { throw fail("architecture: \(error)") }
     return a
 }

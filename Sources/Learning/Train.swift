@@ -92,20 +92,25 @@ public func train(images: Volume, labels: Volume, config: TrainConfig) throws ->
     net.freezeEncoder = config.freezeEncoder
     model.record.seed = config.seed
 
-    // Data.
-    let stats = intensityStatistics(images)
+    // Data: a binned network trains on the block means and the blocks' majority labels.
+    let binned = arch.bin > 1
+    let allSlices = Array(0..<images.shape.z)
+    let trainImages = binned ? try binnedSlices(images, slices: allSlices, bin: arch.bin) : images
+    let trainLabels = binned ? try binnedSlices(labels, slices: allSlices, bin: arch.bin, majority: true) : labels
+    let stats = intensityStatistics(trainImages)
     model.inputMean = stats.mean; model.inputStd = stats.std
-    let data = try FloatVolume(images, mean: stats.mean, std: stats.std, what: "training images")
-    try MemoryBudget.check(labels.count * 4, what: "training labels")
-    let truth = foreground(labels)
-    let shape = images.shape
+    let data = try FloatVolume(trainImages, mean: stats.mean, std: stats.std, what: "training images")
+    try MemoryBudget.check(trainLabels.count * 4, what: "training labels")
+    let truth = foreground(trainLabels)
+    let shape = trainImages.shape
     let m = arch.sizeMultiple
     let p = min(config.patch, shape.y, shape.x) / m * m
     guard p >= m else {
         if config.patch < m {
             throw LearningError.invalid("train: --patch \(config.patch) is smaller than this network's smallest patch, \(m) (2^(depth − 1))")
         }
-        throw LearningError.invalid("train: slices of \(shape.y)×\(shape.x) are smaller than the network's minimum patch \(m)")
+        let binning = binned ? " (binned \(arch.bin)×\(arch.bin))" : ""
+        throw LearningError.invalid("train: slices of \(shape.y)×\(shape.x)\(binning) are smaller than the network's minimum patch \(m)")
     }
     let batch = config.batch
     try MemoryBudget.check(arch.activationBytes(batch: batch, size: p), what: "training a batch of \(batch) patches of \(p)²")

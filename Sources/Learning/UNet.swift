@@ -35,9 +35,12 @@ public struct Architecture: Sendable, Equatable {
     public var frames: Int
     /// Group-normalisation groups (clamped to the channel count).
     public var groups: Int
+    /// The network sees bin×bin block means of the slices; its probabilities are interpolated back (`Binning.swift`).
+    /// Patch and tile sizes count the network's (binned) pixels.
+    public var bin: Int
 
-    public init(depth: Int = 4, width: Int = 16, frames: Int = 1, groups: Int = 8) {
-        self.depth = depth; self.width = width; self.frames = frames; self.groups = groups
+    public init(depth: Int = 4, width: Int = 16, frames: Int = 1, groups: Int = 8, bin: Int = 1) {
+        self.depth = depth; self.width = width; self.frames = frames; self.groups = groups; self.bin = bin
     }
 
     /// Tile and patch sizes must be multiples of this.
@@ -48,6 +51,7 @@ public struct Architecture: Sendable, Equatable {
         guard (1...256).contains(width) else { throw LearningError.invalid("width must be 1…256 (got \(width))") }
         guard [1, 3, 5].contains(frames) else { throw LearningError.invalid("frames must be 1, 3 or 5 (got \(frames))") }
         guard groups >= 1 else { throw LearningError.invalid("groups must be at least 1 (got \(groups))") }
+        guard (1...8).contains(bin) else { throw LearningError.invalid("bin must be 1…8 (got \(bin))") }
         let params = Model.expectedShapes(self).reduce(0) { $0 + $1.1.reduce(1, *) }
         guard params <= 100_000_000 else {
             throw LearningError.invalid("a U-Net of depth \(depth) and width \(width) has \(params) parameters, more than 100 million")

@@ -123,6 +123,14 @@ import TestSupport
         #expect(bytes(try p.readAll()) == bytes(whole))
     }
 
+    @Test func inferEqualsTheInMemoryCommandWithABinnedModel() throws {
+        let s = try phantomStores()
+        let m = try Model(architecture: Architecture(depth: 2, width: 4, frames: 3, groups: 2, bin: 2), seed: 3, inputMean: 160, inputStd: 30)
+        let p = try Blockwise.infer(models: [m], s.image, tile: 16, overlap: 4)
+        let whole = try infer(models: [m], volume: try s.image.readAll(), tile: 16, overlap: 4, showProgress: false)
+        #expect(bytes(try p.readAll()) == bytes(whole))
+    }
+
     /// Crowded random spheroids (touching objects the split separates, some small) and their
     /// outlines, written as stores with the phantom's small chunks.
     func crowdedStores(count: Int, seed: UInt64) throws -> (mask: ChunkedVolume, contour: ChunkedVolume) {

@@ -68,6 +68,7 @@ struct LearningQuality {
         if let v = int("FRAMES") { c.architecture.frames = v }
         if let v = int("DEPTH") { c.architecture.depth = v }
         if let v = int("WIDTH") { c.architecture.width = v }
+        if let v = int("BIN") { c.architecture.bin = v }
         if let v = int("PATCH") { c.patch = v }
         if let v = int("BATCH") { c.batch = v }
         if let v = int("SEED") { c.seed = UInt64(v) }
@@ -88,7 +89,7 @@ struct LearningQuality {
         let m = try train(images: trainImg, labels: trainLab, config: c)
         let secs = Date().timeIntervalSince(t0)
         let a = c.augmentation
-        let recipe = "frames \(m.architecture.frames) depth \(m.architecture.depth) width \(m.architecture.width) patch \(c.patch) "
+        let recipe = "bin \(m.architecture.bin) frames \(m.architecture.frames) depth \(m.architecture.depth) width \(m.architecture.width) patch \(c.patch) "
             + "batch \(c.batch) lr \(c.learningRate) intensity \(a.intensity) noise \(a.noise) blur \(a.blur) deform \(a.deform) "
             + "foreground \(a.foreground) seed \(c.seed)"
         print("QUALITY \(far ? "far" : "val") \(recipe)")
