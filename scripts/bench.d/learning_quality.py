@@ -10,7 +10,8 @@ this sample's plateau histograms shifts slices 022-026 and 028-029 against their
 Both sides: 2 threads (EMSH_THREADS), LEARNING_QUALITY_MINUTES (default 15) each, or a fixed step count
 (QUALITY_EMSH_STEPS / QUALITY_TORCH_STEPS, independent of the machine's load). QUALITY_SEEDS (default "0 1"),
 QUALITY_PROTOCOLS (default "val far"), LEARNING_QUALITY_SIDE = both | emsh | torch, QUALITY_TTAS (emsh, default
-"1"). EMSH_QUALITY_* variables (FRAMES, WIDTH, INTENSITY, ...: see Tests/LearningTests/LearningQuality.swift) change
+"1"). The emsh side trains mito.ems's recipe: train's defaults with --bin 2 (EMSH_QUALITY_BIN=1 turns binning off).
+EMSH_QUALITY_* variables (BIN, FRAMES, WIDTH, INTENSITY, ...: see Tests/LearningTests/LearningQuality.swift) change
 the emsh recipe for an experiment. The PyTorch side is the plain baseline: 1 frame, the 8 rotations/flips,
 BCE + Dice, AdamW 1e-3 with warm-up and cosine decay, batch 8 of 128², the emsh U-Net's layers.
 Slow (2 seeds x 2 protocols x 2 sides x 15 minutes = 2 hours): runs only with EMSH_BENCH_QUALITY=1 or when
@@ -167,7 +168,7 @@ def torch_run(imgs, labs, protocol, seed):
 
 
 def emsh_run(work, protocol, seed):
-    env = dict(os.environ, EMSH_QUALITY_DATA=work, EMSH_THREADS=str(THREADS), EMSH_QUALITY_PROTOCOL=protocol,
+    env = dict(os.environ, EMSH_QUALITY_DATA=work, EMSH_QUALITY_BIN=os.environ.get("EMSH_QUALITY_BIN", "2"), EMSH_THREADS=str(THREADS), EMSH_QUALITY_PROTOCOL=protocol,
                EMSH_QUALITY_SEED=str(seed), EMSH_QUALITY_TTAS=os.environ.get("QUALITY_TTAS", "1"))
     if EMSH_STEPS:
         env["EMSH_QUALITY_STEPS"] = EMSH_STEPS
