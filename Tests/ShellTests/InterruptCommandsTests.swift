@@ -137,20 +137,21 @@ struct InterruptCommandsTests {
         let home = try temporaryFolder("int-split")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let setup = ["p = phantom --size [8, 512, 512] --seed 5",
-                     "m = stack [$p.mask, $p.mask]", "c = stack [$p.contour, $p.contour]"]
+                     "m = stack [$p.mask, $p.mask, $p.mask, $p.mask]", "c = stack [$p.contour, $p.contour, $p.contour, $p.contour]"]
         try interrupt("split (distance)", home: home, setup: setup, command: "s = split $m --method distance", wait: 1.5,
                   checks: [("info (split (slices $p.mask 0:1) --2d)", "labels")])
         try interrupt("split (contour)", home: home, setup: setup, command: "s = split $m --contour $c",
                   checks: [("print $s", "unknown variable $s")])
     }
 
-    @Test("fit: 64 slices of 512² labels stop at Ctrl-C")
+    @Test("fit: 256 slices of 512² labels stop at Ctrl-C")
     func fit() throws {
         let home = try temporaryFolder("int-fit")
         defer { try? FileManager.default.removeItem(atPath: home) }
         try interrupt("fit", home: home,
                   setup: ["p = phantom --size [8, 512, 512] --seed 6",
-                          "l = stack [$p.labels, $p.labels, $p.labels, $p.labels, $p.labels, $p.labels, $p.labels, $p.labels]"],
+                          "l = stack [$p.labels, $p.labels, $p.labels, $p.labels, $p.labels, $p.labels, $p.labels, $p.labels]",
+                          "l = stack [$l, $l, $l, $l]"],
                   command: "f = fit $l",
                   checks: [("fit (slices $p.labels 0:2) --exclude-border", "eccentricity")])
     }
