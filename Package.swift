@@ -30,13 +30,14 @@ let package = Package(
         .target(name: "_Platform"),
 
         // Vector bodies (SSE2/AVX2, chosen at run time) for kernels Swift cannot express portably.
-        .target(name: "KernelsSIMD"),
+        // Optimised in debug builds too: the tests train networks through the convolution kernels here.
+        .target(name: "KernelsSIMD", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         // The volume type and pure numeric code; imports only KernelsSIMD.
         .target(name: "Kernels", dependencies: ["_Platform", "KernelsSIMD"]),
         // PNG / TIFF / CSV / OME-Zarr readers and writers.
         .target(name: "VolumeIO", dependencies: ["_Platform", "Kernels", "CTIFF", "PNGCodec", "CZstd", "CBlosc"]),
         // Tensors, layers, U-Net, training and inference over OpenBLAS.
-        .target(name: "Learning", dependencies: ["_Platform", "Kernels", "CBLAS"]),
+        .target(name: "Learning", dependencies: ["_Platform", "Kernels", "KernelsSIMD", "CBLAS"]),
         // Volumes larger than memory: block grids, block tasks, in-process and Slurm execution.
         .target(name: "Blocks", dependencies: ["_Platform", "Kernels", "VolumeIO", "Learning"]),
         // Values, the command declaration, argument coercion, errors.

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import KernelsSIMD
 
 /// Per-worker scratch tensors (im2col columns, partial gradients), grown on demand.
 final class Scratch: @unchecked Sendable {
@@ -25,20 +26,29 @@ let bandPixels: Int = {
     return 4096
 }()
 
-/// A k×k convolution (k = 1, or k = 3 with padding 1), stride 1, via im2col and single-threaded
-/// `cblas_sgemm` per worker. Weights are (out, in, k, k) as in PyTorch.
+/// Whether 3×3 convolutions run the direct AVX-512 kernel (`Conv3x3.c`) rather than im2col + sgemm:
+/// on CPUs that have it, unless EMSH_CONV=im2col (benchmarks and the tests that compare the two).
+let directConv3x3: Bool = emsh_conv3x3_available() != 0 && ProcessInfo.processInfo.environment["EMSH_CONV"] != "im2col"
+
+/// A k×k convolution (k = 1, or k = 3 with padding 1), stride 1: the 3×3 forward pass and input gradient by the
+/// direct kernel where the CPU has AVX-512, otherwise (and the weight gradient always) via im2col and
+/// single-threaded `cblas_sgemm` per worker. Weights are (out, in, k, k) as in PyTorch.
 final class Conv2D: @unchecked Sendable {
     let inC: Int, outC: Int, k: Int
     let weight: Param
     let bias: Param?
     /// False for the first layer: the input gradient is never needed there.
     var needsInputGrad = true
+    /// The direct kernel for k = 3 (false: im2col + sgemm; the tests compare the two).
+    var direct = directConv3x3
     private var input: Tensor?
     let output = Tensor()
     let gradInput = Tensor()
     fileprivate let cols = Scratch()
     private let partial = Scratch()
     fileprivate let flipped = Tensor()
+    /// The weights (or the flipped ones, for the input gradient) in the direct kernel's blocks of 16 outputs.
+    fileprivate let packed = Tensor()
 
     init(name: String, inC: Int, outC: Int, k: Int, bias: Bool) {
         precondition(k == 1 || k == 3)
@@ -73,6 +83,16 @@ final class Conv2D: @unchecked Sendable {
         let W = UnsafePointer(weight.value.pointer)
         let bptr = bias.map { UnsafePointer($0.value.pointer) }
         let inC = inC, outC = outC, k = k
+        if k == 3 && direct {
+            let P = pack(W, outC: outC, inC: inC)
+            parallelFor(n * bands) { item in
+                let i = item / bands, y0 = (item % bands) * rows, y1 = min(h, y0 + rows)
+                _ = emsh_conv3x3_rows(xin + i * inStride, Int32(inC), Int32(h), Int32(w), P, Int32(outC),
+                                      Int32(y0), Int32(y1), out + i * outStride)
+                if let bptr { addBias(bptr, outC: outC, to: out + i * outStride + y0 * w, count: (y1 - y0) * w, planeStride: hw) }
+            }
+            return
+        }
         cols.ensure(Threads.count)
         parallelChunks(n * bands) { worker, range in
             let col = k == 3 ? self.cols.get(worker, count: K * rows * w).pointer : nil
@@ -87,14 +107,16 @@ final class Conv2D: @unchecked Sendable {
                 } else {
                     sgemm(m: outC, n: nb, k: K, a: W, lda: K, b: xs + y0 * w, ldb: hw, beta: 0, c: dst, ldc: hw)
                 }
-                if let bptr {
-                    for o in 0..<outC {
-                        let row = dst + o * hw, bv = bptr[o]
-                        for j in 0..<nb { row[j] += bv }
-                    }
-                }
+                if let bptr { addBias(bptr, outC: outC, to: dst, count: nb, planeStride: hw) }
             }
         }
+    }
+
+    /// Repacks weights (outC, inC, 3, 3) for the direct kernel into `packed`.
+    fileprivate func pack(_ weights: UnsafePointer<Float>, outC: Int, inC: Int) -> UnsafePointer<Float> {
+        packed.reshape(1, 1, 1, emsh_conv3x3_packed_count(Int32(outC), Int32(inC)))
+        emsh_conv3x3_pack(weights, Int32(outC), Int32(inC), packed.pointer)
+        return UnsafePointer(packed.pointer)
     }
 
     /// Accumulates the parameter gradients (into `grad`, which the caller zeroes per step) and returns dL/dx.
@@ -114,7 +136,9 @@ final class Conv2D: @unchecked Sendable {
         parallelChunks(n) { worker, range in
             let acc = self.partial.get(worker, count: wCount + outC).pointer
             acc.update(repeating: 0, count: wCount + outC)
-            let col = self.cols.get(worker, count: K * rows * w).pointer
+            let direct = k == 3 && self.direct
+            let scratch = direct ? emsh_conv3x3_grad_scratch_count(Int32(w), Int32(rows * w)) : K * rows * w
+            let col = self.cols.get(worker, count: scratch).pointer
             for i in range {
                 let xs = xin + i * inC * hw
                 let dys = dyp + i * outC * hw
@@ -123,7 +147,10 @@ final class Conv2D: @unchecked Sendable {
                 while y0 < h {
                     let y1 = min(h, y0 + rows), nb = (y1 - y0) * w
                     let g = dys + y0 * w
-                    if k == 3 {
+                    if direct {
+                        _ = emsh_conv3x3_weight_grad_rows(xs, Int32(inC), Int32(h), Int32(w), dys, Int32(outC),
+                                                          Int32(y0), Int32(y1), col, acc)
+                    } else if k == 3 {
                         im2col3(xs, c: inC, h: h, w: w, y0: y0, y1: y1, col: col)
                         sgemm(transB: true, m: outC, n: K, k: nb, a: g, lda: hw, b: col, ldb: nb, beta: 1, c: acc, ldc: K)
                     } else {
@@ -170,6 +197,15 @@ extension Conv2D {
         }
         let rows = bandRows(h: h, w: w), bands = (h + rows - 1) / rows
         let g = UnsafePointer(dy.pointer), dxp = gradInput.pointer, W = UnsafePointer(wt)
+        if direct {
+            let P = pack(W, outC: inC, inC: outC)
+            parallelFor(n * bands) { item in
+                let i = item / bands, y0 = (item % bands) * rows, y1 = min(h, y0 + rows)
+                _ = emsh_conv3x3_rows(g + i * outC * hw, Int32(outC), Int32(h), Int32(w), P, Int32(inC),
+                                      Int32(y0), Int32(y1), dxp + i * inC * hw)
+            }
+            return
+        }
         cols.ensure(Threads.count)
         parallelChunks(n * bands) { worker, range in
             let col = self.cols.get(worker, count: K * rows * w).pointer
@@ -179,6 +215,15 @@ extension Conv2D {
                 sgemm(m: inC, n: nb, k: K, a: W, lda: K, b: col, ldb: nb, beta: 0, c: dxp + i * inC * hw + y0 * w, ldc: hw)
             }
         }
+    }
+}
+
+/// Adds bias[o] to `count` values of each of outC planes (`planeStride` apart) from `dst`.
+@inline(__always)
+private func addBias(_ bias: UnsafePointer<Float>, outC: Int, to dst: UnsafeMutablePointer<Float>, count: Int, planeStride: Int) {
+    for o in 0..<outC {
+        let row = dst + o * planeStride, bv = bias[o]
+        for j in 0..<count { row[j] += bv }
     }
 }
 

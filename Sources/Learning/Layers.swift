@@ -299,7 +299,7 @@ final class GroupNorm: @unchecked Sendable {
                         let ch = g * cg + cc
                         let a = ga[ch] * r, b = be[ch] - muf * a
                         let sp = s + cc * hw, dp = d + cc * hw
-                        if relu { for q in 0..<hw { dp[q] = max(sp[q] * a + b, 0) } } else { for q in 0..<hw { dp[q] = sp[q] * a + b } }
+                        vscaleShift(dp, sp, hw, a: a, b: b, relu: relu)
                     }
                 }
             }
@@ -313,18 +313,9 @@ final class GroupNorm: @unchecked Sendable {
         let src = UnsafePointer(x.pointer), dst = gradInput.pointer
         let ga = UnsafePointer(gamma.value.pointer)
         let workers = min(Threads.count, n * G)
-        // With the fused ReLU, dy is first masked by the output's sign (into gradInput, then read in place).
-        let gp: UnsafePointer<Float>
-        if relu {
-            let y = UnsafePointer(output.pointer), g = UnsafePointer(dy.pointer), count = dy.count
-            let chunk = 1 << 16
-            parallelFor((count + chunk - 1) / chunk) { b in
-                for i in (b * chunk)..<min(count, (b + 1) * chunk) { dst[i] = y[i] > 0 ? g[i] : 0 }
-            }
-            gp = UnsafePointer(dst)
-        } else {
-            gp = UnsafePointer(dy.pointer)
-        }
+        // With the fused ReLU, dy is masked by the output's sign channel by channel into gradInput (while the
+        // plane is in cache) and read back from there.
+        let relu = relu, yp = UnsafePointer(output.pointer), dyp = UnsafePointer(dy.pointer)
         partial.ensure(workers)
         mean.withUnsafeBufferPointer { mb in
             rstd.withUnsafeBufferPointer { rb in
@@ -335,12 +326,17 @@ final class GroupNorm: @unchecked Sendable {
                     for item in range {
                         let g = item % G
                         let mu = mp[item], r = rp[item]
-                        let s = src + item * size, gs = gp + item * size, d = dst + item * size
+                        let s = src + item * size, d = dst + item * size
+                        let gs = relu ? UnsafePointer(d) : dyp + item * size
                         // dxhat = dy·gamma; mean(dxhat) and mean(dxhat·xhat) over the group.
                         var sumD = 0.0, sumDX = 0.0
                         for cc in 0..<cg {
                             let ch = g * cg + cc
                             let sp = s + cc * hw, gq = gs + cc * hw
+                            if relu {
+                                let yq = yp + item * size + cc * hw, dq = dyp + item * size + cc * hw, mq = d + cc * hw
+                                vmaskPositive(mq, yq, dq, hw)
+                            }
                             let (sg, sgx) = vsumGradients(gq, sp, hw, mu: mu, r: r)
                             acc[ch] += sgx; acc[C + ch] += sg
                             sumD += Double(sg * ga[ch]); sumDX += Double(sgx * ga[ch])
@@ -350,10 +346,7 @@ final class GroupNorm: @unchecked Sendable {
                             let ch = g * cg + cc
                             let gam = ga[ch]
                             let sp = s + cc * hw, gq = gs + cc * hw, dp = d + cc * hw
-                            for q in 0..<hw {
-                                let xh = (sp[q] - mu) * r
-                                dp[q] = r * (gq[q] * gam - m1 - xh * m2)
-                            }
+                            vnormGradient(dp, gq, sp, hw, gamma: gam, mu: mu, r: r, m1: m1, m2: m2)
                         }
                     }
                 }

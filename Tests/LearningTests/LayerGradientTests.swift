@@ -52,6 +52,30 @@ struct LayerGradientTests {
         #expect(worst < 1e-4)
     }
 
+    @Test("3×3 convolution: the direct kernels give im2col + sgemm's outputs and gradients",
+          .enabled(if: directConv3x3), arguments: [(3, 20, 5, 37), (16, 16, 4, 16), (20, 3, 3, 1), (2, 33, 6, 48), (4, 16, 70, 64)])
+    func directEqualsIm2col(_ shape: (Int, Int, Int, Int)) {
+        let (inC, outC, h, w) = shape
+        var g = GradCheck()
+        let direct = Conv2D(name: "c", inC: inC, outC: outC, k: 3, bias: true)
+        let im2col = Conv2D(name: "c", inC: inC, outC: outC, k: 3, bias: true)
+        im2col.direct = false
+        g.fill(direct.weight.value, scale: 0.3); g.fill(direct.bias!.value, scale: 0.3)
+        im2col.weight.value.copy(from: direct.weight.value.array); im2col.bias!.value.copy(from: direct.bias!.value.array)
+        let x = Tensor(2, inC, h, w); g.fill(x)
+        let dy = Tensor(2, outC, h, w); g.fill(dy)
+        let a = direct.forward(x).array, b = im2col.forward(x).array
+        #expect(a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) })
+        let da = direct.backward(dy).array, db = im2col.backward(dy).array
+        #expect(da.count == db.count && zip(da, db).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) })
+        // Sums over every pixel in another order: compare against the largest gradient (cancellation).
+        let wa = direct.weight.grad.array, wb = im2col.weight.grad.array
+        let scale = wb.map(abs).max() ?? 1
+        let worst = zip(wa, wb).map { abs($0 - $1) }.max() ?? 0
+        #expect(wa.count == wb.count && worst <= 1e-5 * scale)
+        #expect(direct.bias!.grad.array == im2col.bias!.grad.array)
+    }
+
     @Test("ReLU")
     func relu() {
         var g = GradCheck()

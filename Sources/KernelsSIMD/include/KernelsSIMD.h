@@ -32,4 +32,29 @@ int emsh_norm_map_eval(const emsh_norm_map *m, int x);
 void emsh_normalize_u8(const uint8_t *src, uint8_t *dst, size_t n, const uint8_t *pattern,
                        const emsh_norm_map *m, int isa);
 
+/// 1 when this CPU runs the direct 3×3 convolution below (AVX-512), else 0.
+int emsh_conv3x3_available(void);
+
+/// Floats of a packed weight block for `emsh_conv3x3_rows`: outC rounded up to 16, × inC × 9.
+size_t emsh_conv3x3_packed_count(int outC, int inC);
+
+/// Repacks weights (outC, inC, 3, 3) as blocks of 16 output channels, [block][c][ky·3+kx][16], zero-padded.
+void emsh_conv3x3_pack(const float *weight, int outC, int inC, float *packed);
+
+/// Rows [y0, y1) of a 3×3 convolution with zero padding 1 of one image `in` (inC planes of h×w) into
+/// `out` (outC planes of h×w), overwriting: out[o][y][x] = Σ_c Σ_ky Σ_kx w[o][c][ky][kx] · in[c][y+ky−1][x+kx−1],
+/// summed in that order. `packed` comes from emsh_conv3x3_pack. Returns 0 (and writes nothing) when the
+/// CPU lacks AVX-512: the caller uses im2col + sgemm instead.
+int emsh_conv3x3_rows(const float *in, int inC, int h, int w, const float *packed, int outC,
+                      int y0, int y1, float *out);
+
+/// Floats of scratch `emsh_conv3x3_weight_grad_rows` needs for rows of width w holding `pixels` pixels.
+size_t emsh_conv3x3_grad_scratch_count(int w, int pixels);
+
+/// Adds the weight gradient of rows [y0, y1) of one image to dW (outC, inC, 3, 3):
+/// dW[o][c][ky][kx] += Σ_y Σ_x dy[o][y][x] · in[c][y+ky−1][x+kx−1] (zero padding), over in (inC planes of
+/// h×w) and dy (outC planes of h×w). Returns 0 (and adds nothing) when the CPU lacks AVX-512.
+int emsh_conv3x3_weight_grad_rows(const float *in, int inC, int h, int w, const float *dy, int outC,
+                                  int y0, int y1, float *scratch, float *dW);
+
 #endif

@@ -1,0 +1,195 @@
+// Direct 3×3 convolution (padding 1, stride 1) with AVX-512: im2col + sgemm copies every input pixel
+// nine times and then packs it again for the kernel, which costs as much as the arithmetic when a layer
+// has few output channels (the first U-Net levels). Here each input row vector is loaded once per
+// 16 output channels and multiplied from registers.
+#include "KernelsSIMD.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define EMSH_CONV_X86 1
+#endif
+
+int emsh_conv3x3_available(void) {
+#ifdef EMSH_CONV_X86
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+size_t emsh_conv3x3_packed_count(int outC, int inC) {
+    return (size_t)((outC + 15) / 16) * 16 * (size_t)inC * 9;
+}
+
+void emsh_conv3x3_pack(const float *weight, int outC, int inC, float *packed) {
+    int blocks = (outC + 15) / 16;
+    for (int ob = 0; ob < blocks; ob++) {
+        float *dst = packed + (size_t)ob * inC * 9 * 16;
+        for (int c = 0; c < inC; c++) {
+            for (int t = 0; t < 9; t++) {
+                for (int i = 0; i < 16; i++) {
+                    int o = ob * 16 + i;
+                    dst[((size_t)c * 9 + t) * 16 + i] = o < outC ? weight[((size_t)o * inC + c) * 9 + t] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+#ifdef EMSH_CONV_X86
+// acc[i] += w[i] · v for the 16 output channels of a block.
+#define EMSH_FMA16(w, v) \
+    a0 = _mm512_fmadd_ps(_mm512_set1_ps((w)[0]), v, a0);   a1 = _mm512_fmadd_ps(_mm512_set1_ps((w)[1]), v, a1); \
+    a2 = _mm512_fmadd_ps(_mm512_set1_ps((w)[2]), v, a2);   a3 = _mm512_fmadd_ps(_mm512_set1_ps((w)[3]), v, a3); \
+    a4 = _mm512_fmadd_ps(_mm512_set1_ps((w)[4]), v, a4);   a5 = _mm512_fmadd_ps(_mm512_set1_ps((w)[5]), v, a5); \
+    a6 = _mm512_fmadd_ps(_mm512_set1_ps((w)[6]), v, a6);   a7 = _mm512_fmadd_ps(_mm512_set1_ps((w)[7]), v, a7); \
+    a8 = _mm512_fmadd_ps(_mm512_set1_ps((w)[8]), v, a8);   a9 = _mm512_fmadd_ps(_mm512_set1_ps((w)[9]), v, a9); \
+    a10 = _mm512_fmadd_ps(_mm512_set1_ps((w)[10]), v, a10); a11 = _mm512_fmadd_ps(_mm512_set1_ps((w)[11]), v, a11); \
+    a12 = _mm512_fmadd_ps(_mm512_set1_ps((w)[12]), v, a12); a13 = _mm512_fmadd_ps(_mm512_set1_ps((w)[13]), v, a13); \
+    a14 = _mm512_fmadd_ps(_mm512_set1_ps((w)[14]), v, a14); a15 = _mm512_fmadd_ps(_mm512_set1_ps((w)[15]), v, a15);
+
+__attribute__((target("avx512f")))
+static void conv3x3_avx512(const float *in, int inC, int h, int w, const float *packed, int outC,
+                           int y0, int y1, float *out) {
+    const ptrdiff_t hw = (ptrdiff_t)h * w;
+    const int blocks = (outC + 15) / 16;
+    for (int ob = 0; ob < blocks; ob++) {
+        const float *wb = packed + (size_t)ob * inC * 9 * 16;
+        const int on = outC - ob * 16 < 16 ? outC - ob * 16 : 16;
+        for (int y = y0; y < y1; y++) {
+            const int kyLo = y == 0 ? 1 : 0, kyHi = y == h - 1 ? 1 : 2;
+            for (int x0 = 0; x0 < w; x0 += 16) {
+                const int n = w - x0 < 16 ? w - x0 : 16;
+                // Lanes whose source pixel lies inside the row: x0+i−1, x0+i, x0+i+1 (masked lanes are not read).
+                const __mmask16 m1 = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+                const __mmask16 m0 = x0 == 0 ? (__mmask16)(m1 & 0xFFFE) : m1;
+                const __mmask16 m2 = x0 + 16 < w ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - 1)) - 1);
+                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                __m512 a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+                for (int c = 0; c < inC; c++) {
+                    const float *plane = in + c * hw + x0;
+                    const float *wc = wb + (size_t)c * 9 * 16;
+                    for (int ky = kyLo; ky <= kyHi; ky++) {
+                        const float *row = plane + (ptrdiff_t)(y + ky - 1) * w;
+                        const float *wk = wc + ky * 3 * 16;
+                        __m512 v0 = _mm512_maskz_loadu_ps(m0, row - 1);
+                        EMSH_FMA16(wk, v0)
+                        __m512 v1 = _mm512_maskz_loadu_ps(m1, row);
+                        EMSH_FMA16(wk + 16, v1)
+                        __m512 v2 = _mm512_maskz_loadu_ps(m2, row + 1);
+                        EMSH_FMA16(wk + 32, v2)
+                    }
+                }
+                float *dst = out + (ptrdiff_t)ob * 16 * hw + (ptrdiff_t)y * w + x0;
+                __m512 acc[16] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15};
+                for (int i = 0; i < on; i++) _mm512_mask_storeu_ps(dst + i * hw, m1, acc[i]);
+            }
+        }
+    }
+}
+#endif
+
+int emsh_conv3x3_rows(const float *in, int inC, int h, int w, const float *packed, int outC,
+                      int y0, int y1, float *out) {
+#ifdef EMSH_CONV_X86
+    if (!emsh_conv3x3_available()) return 0;
+    conv3x3_avx512(in, inC, h, w, packed, outC, y0, y1, out);
+    return 1;
+#else
+    (void)in; (void)inC; (void)h; (void)w; (void)packed; (void)outC; (void)y0; (void)y1; (void)out;
+    return 0;
+#endif
+}
+
+size_t emsh_conv3x3_grad_scratch_count(int w, int pixels) {
+    return (size_t)16 * (size_t)pixels + (size_t)w + 2;
+}
+
+#ifdef EMSH_CONV_X86
+// One pixel of the weight gradient for CB input channels against 16 output channels held in the lanes:
+// acc[c][ky][kx] += x[c][y+ky−1][x+kx−1] · dy[16 outputs][y][x]. Taps with kx = 0 at the row's first pixel
+// or kx = 2 at its last read outside the row and are left out (FIRST / LAST).
+#define EMSH_GRAD_PIXEL(CB, x, FIRST, LAST)                                                              \
+    {                                                                                                 \
+        const __m512 d = _mm512_loadu_ps(dyRow + (size_t)(x) * 16);                                    \
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < CB; c++) {                               \
+            _Pragma("clang loop unroll(full)") for (int ky = 0; ky < 3; ky++) {                         \
+                const float *r = rows[c][ky] + (x);                                                    \
+                if (!(FIRST)) acc[c][ky][0] = _mm512_fmadd_ps(_mm512_set1_ps(r[-1]), d, acc[c][ky][0]); \
+                acc[c][ky][1] = _mm512_fmadd_ps(_mm512_set1_ps(r[0]), d, acc[c][ky][1]);                \
+                if (!(LAST)) acc[c][ky][2] = _mm512_fmadd_ps(_mm512_set1_ps(r[1]), d, acc[c][ky][2]);    \
+            }                                                                                         \
+        }                                                                                             \
+    }
+
+// Rows [y0, y1) for input channels c0 ..< c0 + CB: sums[c][ky·3+kx][16 outputs]. Rows above the first or
+// below the last read `zeros` (w + 2 zeros).
+#define EMSH_GRAD_BLOCK(CB)                                                                           \
+    __attribute__((target("avx512f")))                                                                \
+    static void grad_block##CB(const float *x, int c0, int h, int w, const float *dyT, int y0, int y1,   \
+                               const float *zeros, float sums[CB][9][16]) {                          \
+        const ptrdiff_t hw = (ptrdiff_t)h * w;                                                        \
+        __m512 acc[CB][3][3];                                                                         \
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < CB; c++)                                \
+            _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) acc[c][t / 3][t % 3] = _mm512_setzero_ps(); \
+        for (int y = y0; y < y1; y++) {                                                               \
+            const float *rows[CB][3];                                                                 \
+            for (int c = 0; c < CB; c++)                                                              \
+                for (int ky = 0; ky < 3; ky++) {                                                      \
+                    const int sy = y + ky - 1;                                                        \
+                    rows[c][ky] = sy < 0 || sy >= h ? zeros + 1 : x + (c0 + c) * hw + (ptrdiff_t)sy * w; \
+                }                                                                                     \
+            const float *dyRow = dyT + (size_t)(y - y0) * w * 16;                                      \
+            if (w == 1) { EMSH_GRAD_PIXEL(CB, 0, 1, 1) continue; }                                    \
+            EMSH_GRAD_PIXEL(CB, 0, 1, 0)                                                              \
+            for (int px = 1; px < w - 1; px++) EMSH_GRAD_PIXEL(CB, px, 0, 0)                           \
+            EMSH_GRAD_PIXEL(CB, w - 1, 0, 1)                                                          \
+        }                                                                                             \
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < CB; c++)                                 \
+            _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) _mm512_storeu_ps(sums[c][t], acc[c][t / 3][t % 3]); \
+    }
+
+EMSH_GRAD_BLOCK(3)
+EMSH_GRAD_BLOCK(1)
+
+__attribute__((target("avx512f")))
+static void conv3x3_weight_grad_avx512(const float *x, int inC, int h, int w, const float *dy, int outC,
+                                       int y0, int y1, float *scratch, float *dW) {
+    const ptrdiff_t hw = (ptrdiff_t)h * w;
+    const int pixels = (y1 - y0) * w;
+    float *dyT = scratch;                          // [pixel][16 outputs] of one block
+    float *zeros = scratch + (size_t)16 * pixels;  // w + 2 zeros
+    for (int i = 0; i < w + 2; i++) zeros[i] = 0;
+    for (int ob = 0; ob < (outC + 15) / 16; ob++) {
+        const int on = outC - ob * 16 < 16 ? outC - ob * 16 : 16;
+        for (int i = 0; i < 16; i++) {
+            const float *src = dy + (ptrdiff_t)(ob * 16 + i) * hw + (ptrdiff_t)y0 * w;
+            if (i < on) for (int p = 0; p < pixels; p++) dyT[(size_t)p * 16 + i] = src[p];
+            else for (int p = 0; p < pixels; p++) dyT[(size_t)p * 16 + i] = 0;
+        }
+        for (int c = 0; c < inC;) {
+            const int cb = inC - c >= 3 ? 3 : 1;
+            float sums[3][9][16];
+            if (cb == 3) grad_block3(x, c, h, w, dyT, y0, y1, zeros, sums);
+            else grad_block1(x, c, h, w, dyT, y0, y1, zeros, sums);
+            for (int a = 0; a < cb; a++)
+                for (int i = 0; i < on; i++)
+                    for (int t = 0; t < 9; t++) dW[((size_t)(ob * 16 + i) * inC + c + a) * 9 + t] += sums[a][t][i];
+            c += cb;
+        }
+    }
+}
+#endif
+
+int emsh_conv3x3_weight_grad_rows(const float *x, int inC, int h, int w, const float *dy, int outC,
+                                  int y0, int y1, float *scratch, float *dW) {
+#ifdef EMSH_CONV_X86
+    if (!emsh_conv3x3_available()) return 0;
+    conv3x3_weight_grad_avx512(x, inC, h, w, dy, outC, y0, y1, scratch, dW);
+    return 1;
+#else
+    (void)x; (void)inC; (void)h; (void)w; (void)dy; (void)outC; (void)y0; (void)y1; (void)scratch; (void)dW;
+    return 0;
+#endif
+}
