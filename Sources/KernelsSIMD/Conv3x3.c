@@ -49,41 +49,104 @@ void emsh_conv3x3_pack(const float *weight, int outC, int inC, float *packed) {
     a12 = _mm512_fmadd_ps(_mm512_set1_ps((w)[12]), v, a12); a13 = _mm512_fmadd_ps(_mm512_set1_ps((w)[13]), v, a13); \
     a14 = _mm512_fmadd_ps(_mm512_set1_ps((w)[14]), v, a14); a15 = _mm512_fmadd_ps(_mm512_set1_ps((w)[15]), v, a15);
 
+// The x masks of a 16-pixel chunk at x0: lanes whose source pixel x0+i−1, x0+i, x0+i+1 lies inside the row
+// (masked lanes are not read, so a chunk at the row's ends reads nothing outside it).
+#define EMSH_CHUNK_MASKS(w, x0)                                                                       \
+    const int n = (w) - (x0) < 16 ? (w) - (x0) : 16;                                                  \
+    const __mmask16 m1 = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);                    \
+    const __mmask16 m0 = (x0) == 0 ? (__mmask16)(m1 & 0xFFFE) : m1;                                   \
+    const __mmask16 m2 = (x0) + 16 < (w) ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - 1)) - 1);
+
+// One output row y for the 16 output channels of block `wb` (`on` of them stored).
+__attribute__((target("avx512f")))
+static void conv3x3_row16(const float *in, int inC, int h, int w, const float *wb, int on, int y, float *out) {
+    const ptrdiff_t hw = (ptrdiff_t)h * w;
+    const int kyLo = y == 0 ? 1 : 0, kyHi = y == h - 1 ? 1 : 2;
+    for (int x0 = 0; x0 < w; x0 += 16) {
+        EMSH_CHUNK_MASKS(w, x0)
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        __m512 a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+        for (int c = 0; c < inC; c++) {
+            const float *plane = in + c * hw + x0;
+            const float *wc = wb + (size_t)c * 9 * 16;
+            for (int ky = kyLo; ky <= kyHi; ky++) {
+                const float *row = plane + (ptrdiff_t)(y + ky - 1) * w;
+                const float *wk = wc + ky * 3 * 16;
+                __m512 v0 = _mm512_maskz_loadu_ps(m0, row - 1);
+                EMSH_FMA16(wk, v0)
+                __m512 v1 = _mm512_maskz_loadu_ps(m1, row);
+                EMSH_FMA16(wk + 16, v1)
+                __m512 v2 = _mm512_maskz_loadu_ps(m2, row + 1);
+                EMSH_FMA16(wk + 32, v2)
+            }
+        }
+        float *dst = out + (ptrdiff_t)y * w + x0;
+        __m512 acc[16] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15};
+        for (int i = 0; i < on; i++) _mm512_mask_storeu_ps(dst + i * hw, m1, acc[i]);
+    }
+}
+
+// acc0[i] += w[i] · top, acc1[i] += w[i] · bottom for 8 output channels: each broadcast weight serves two rows.
+#define EMSH_FMA8x2(w, top, bottom)                                                                   \
+    {                                                                                                 \
+        __m512 k;                                                                                     \
+        k = _mm512_set1_ps((w)[0]); p0 = _mm512_fmadd_ps(k, top, p0); q0 = _mm512_fmadd_ps(k, bottom, q0); \
+        k = _mm512_set1_ps((w)[1]); p1 = _mm512_fmadd_ps(k, top, p1); q1 = _mm512_fmadd_ps(k, bottom, q1); \
+        k = _mm512_set1_ps((w)[2]); p2 = _mm512_fmadd_ps(k, top, p2); q2 = _mm512_fmadd_ps(k, bottom, q2); \
+        k = _mm512_set1_ps((w)[3]); p3 = _mm512_fmadd_ps(k, top, p3); q3 = _mm512_fmadd_ps(k, bottom, q3); \
+        k = _mm512_set1_ps((w)[4]); p4 = _mm512_fmadd_ps(k, top, p4); q4 = _mm512_fmadd_ps(k, bottom, q4); \
+        k = _mm512_set1_ps((w)[5]); p5 = _mm512_fmadd_ps(k, top, p5); q5 = _mm512_fmadd_ps(k, bottom, q5); \
+        k = _mm512_set1_ps((w)[6]); p6 = _mm512_fmadd_ps(k, top, p6); q6 = _mm512_fmadd_ps(k, bottom, q6); \
+        k = _mm512_set1_ps((w)[7]); p7 = _mm512_fmadd_ps(k, top, p7); q7 = _mm512_fmadd_ps(k, bottom, q7); \
+    }
+
+// Output rows y and y+1 (both with a row above and below inside the image) for 8 output channels: the
+// weights at wb + half·8 of each 16-wide group, `on` (≤ 8) of them stored. Same summation order as
+// conv3x3_row16, so a pixel's value does not depend on which of the two computed it.
+__attribute__((target("avx512f")))
+static void conv3x3_rows2x8(const float *in, int inC, int h, int w, const float *wb, int on, int y, float *out) {
+    const ptrdiff_t hw = (ptrdiff_t)h * w;
+    for (int x0 = 0; x0 < w; x0 += 16) {
+        EMSH_CHUNK_MASKS(w, x0)
+        __m512 p0 = _mm512_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
+        __m512 q0 = p0, q1 = p0, q2 = p0, q3 = p0, q4 = p0, q5 = p0, q6 = p0, q7 = p0;
+        for (int c = 0; c < inC; c++) {
+            const float *plane = in + c * hw + x0 + (ptrdiff_t)(y - 1) * w;
+            const float *wc = wb + (size_t)c * 9 * 16;
+            for (int ky = 0; ky < 3; ky++) {
+                const float *top = plane + (ptrdiff_t)ky * w, *bottom = top + w;
+                const float *wk = wc + ky * 3 * 16;
+                EMSH_FMA8x2(wk, _mm512_maskz_loadu_ps(m0, top - 1), _mm512_maskz_loadu_ps(m0, bottom - 1))
+                EMSH_FMA8x2(wk + 16, _mm512_maskz_loadu_ps(m1, top), _mm512_maskz_loadu_ps(m1, bottom))
+                EMSH_FMA8x2(wk + 32, _mm512_maskz_loadu_ps(m2, top + 1), _mm512_maskz_loadu_ps(m2, bottom + 1))
+            }
+        }
+        float *dst = out + (ptrdiff_t)y * w + x0;
+        __m512 pa[8] = {p0, p1, p2, p3, p4, p5, p6, p7}, qa[8] = {q0, q1, q2, q3, q4, q5, q6, q7};
+        for (int i = 0; i < on; i++) {
+            _mm512_mask_storeu_ps(dst + i * hw, m1, pa[i]);
+            _mm512_mask_storeu_ps(dst + i * hw + w, m1, qa[i]);
+        }
+    }
+}
+
 __attribute__((target("avx512f")))
 static void conv3x3_avx512(const float *in, int inC, int h, int w, const float *packed, int outC,
                            int y0, int y1, float *out) {
     const ptrdiff_t hw = (ptrdiff_t)h * w;
-    const int blocks = (outC + 15) / 16;
-    for (int ob = 0; ob < blocks; ob++) {
+    for (int ob = 0; ob < (outC + 15) / 16; ob++) {
         const float *wb = packed + (size_t)ob * inC * 9 * 16;
         const int on = outC - ob * 16 < 16 ? outC - ob * 16 : 16;
-        for (int y = y0; y < y1; y++) {
-            const int kyLo = y == 0 ? 1 : 0, kyHi = y == h - 1 ? 1 : 2;
-            for (int x0 = 0; x0 < w; x0 += 16) {
-                const int n = w - x0 < 16 ? w - x0 : 16;
-                // Lanes whose source pixel lies inside the row: x0+i−1, x0+i, x0+i+1 (masked lanes are not read).
-                const __mmask16 m1 = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-                const __mmask16 m0 = x0 == 0 ? (__mmask16)(m1 & 0xFFFE) : m1;
-                const __mmask16 m2 = x0 + 16 < w ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - 1)) - 1);
-                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-                __m512 a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
-                for (int c = 0; c < inC; c++) {
-                    const float *plane = in + c * hw + x0;
-                    const float *wc = wb + (size_t)c * 9 * 16;
-                    for (int ky = kyLo; ky <= kyHi; ky++) {
-                        const float *row = plane + (ptrdiff_t)(y + ky - 1) * w;
-                        const float *wk = wc + ky * 3 * 16;
-                        __m512 v0 = _mm512_maskz_loadu_ps(m0, row - 1);
-                        EMSH_FMA16(wk, v0)
-                        __m512 v1 = _mm512_maskz_loadu_ps(m1, row);
-                        EMSH_FMA16(wk + 16, v1)
-                        __m512 v2 = _mm512_maskz_loadu_ps(m2, row + 1);
-                        EMSH_FMA16(wk + 32, v2)
-                    }
-                }
-                float *dst = out + (ptrdiff_t)ob * 16 * hw + (ptrdiff_t)y * w + x0;
-                __m512 acc[16] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15};
-                for (int i = 0; i < on; i++) _mm512_mask_storeu_ps(dst + i * hw, m1, acc[i]);
+        float *ob_out = out + (ptrdiff_t)ob * 16 * hw;
+        for (int y = y0; y < y1;) {
+            // Pairs of interior rows share each weight broadcast; the image's first and last rows go singly.
+            if (y > 0 && y + 2 < h && y + 1 < y1) {
+                conv3x3_rows2x8(in, inC, h, w, wb, on < 8 ? on : 8, y, ob_out);
+                if (on > 8) conv3x3_rows2x8(in, inC, h, w, wb + 8, on - 8, y, ob_out + 8 * hw);
+                y += 2;
+            } else {
+                conv3x3_row16(in, inC, h, w, wb, on, y, ob_out);
+                y += 1;
             }
         }
     }
