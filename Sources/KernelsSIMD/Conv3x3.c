@@ -170,18 +170,21 @@ size_t emsh_conv3x3_grad_scratch_count(int w, int pixels) {
 }
 
 #ifdef EMSH_CONV_X86
-// One pixel of the weight gradient for CB input channels against 16 output channels held in the lanes:
-// acc[c][ky][kx] += x[c][y+ky−1][x+kx−1] · dy[16 outputs][y][x]. Taps with kx = 0 at the row's first pixel
-// or kx = 2 at its last read outside the row and are left out (FIRST / LAST).
-#define EMSH_GRAD_PIXEL(CB, x, FIRST, LAST)                                                              \
+// One input pixel q of the weight gradient for CB input channels against 16 output channels held in the
+// lanes: x[c][y+ky−1][q] is broadcast once and meets dy at q+1, q and q−1 (taps kx = 0, 1, 2):
+// acc[c][ky][kx] += x[c][y+ky−1][q] · dy[16 outputs][y][q−kx+1]. Each accumulator still adds its terms in
+// the order of the output pixel. LEFT / RIGHT: whether dy at q−1 / q+1 exists in the row.
+#define EMSH_GRAD_INPUT(CB, q, LEFT, RIGHT)                                                             \
     {                                                                                                 \
-        const __m512 d = _mm512_loadu_ps(dyRow + (size_t)(x) * 16);                                    \
+        const __m512 dC = _mm512_loadu_ps(dyRow + (size_t)(q) * 16);                                   \
+        const __m512 dL = (LEFT) ? _mm512_loadu_ps(dyRow + (size_t)(q) * 16 - 16) : dC;                 \
+        const __m512 dR = (RIGHT) ? _mm512_loadu_ps(dyRow + (size_t)(q) * 16 + 16) : dC;                \
         _Pragma("clang loop unroll(full)") for (int c = 0; c < CB; c++) {                               \
             _Pragma("clang loop unroll(full)") for (int ky = 0; ky < 3; ky++) {                         \
-                const float *r = rows[c][ky] + (x);                                                    \
-                if (!(FIRST)) acc[c][ky][0] = _mm512_fmadd_ps(_mm512_set1_ps(r[-1]), d, acc[c][ky][0]); \
-                acc[c][ky][1] = _mm512_fmadd_ps(_mm512_set1_ps(r[0]), d, acc[c][ky][1]);                \
-                if (!(LAST)) acc[c][ky][2] = _mm512_fmadd_ps(_mm512_set1_ps(r[1]), d, acc[c][ky][2]);    \
+                const __m512 k = _mm512_set1_ps(rows[c][ky][q]);                                       \
+                if (RIGHT) acc[c][ky][0] = _mm512_fmadd_ps(k, dR, acc[c][ky][0]);                      \
+                acc[c][ky][1] = _mm512_fmadd_ps(k, dC, acc[c][ky][1]);                                 \
+                if (LEFT) acc[c][ky][2] = _mm512_fmadd_ps(k, dL, acc[c][ky][2]);                       \
             }                                                                                         \
         }                                                                                             \
     }
@@ -204,16 +207,16 @@ size_t emsh_conv3x3_grad_scratch_count(int w, int pixels) {
                     rows[c][ky] = sy < 0 || sy >= h ? zeros + 1 : x + (c0 + c) * hw + (ptrdiff_t)sy * w; \
                 }                                                                                     \
             const float *dyRow = dyT + (size_t)(y - y0) * w * 16;                                      \
-            if (w == 1) { EMSH_GRAD_PIXEL(CB, 0, 1, 1) continue; }                                    \
-            EMSH_GRAD_PIXEL(CB, 0, 1, 0)                                                              \
-            for (int px = 1; px < w - 1; px++) EMSH_GRAD_PIXEL(CB, px, 0, 0)                           \
-            EMSH_GRAD_PIXEL(CB, w - 1, 0, 1)                                                          \
+            if (w == 1) { EMSH_GRAD_INPUT(CB, 0, 0, 0) continue; }                                    \
+            EMSH_GRAD_INPUT(CB, 0, 0, 1)                                                              \
+            for (int q = 1; q < w - 1; q++) EMSH_GRAD_INPUT(CB, q, 1, 1)                               \
+            EMSH_GRAD_INPUT(CB, w - 1, 1, 0)                                                          \
         }                                                                                             \
         _Pragma("clang loop unroll(full)") for (int c = 0; c < CB; c++)                                 \
             _Pragma("clang loop unroll(full)") for (int t = 0; t < 9; t++) _mm512_storeu_ps(sums[c][t], acc[c][t / 3][t % 3]); \
     }
 
-EMSH_GRAD_BLOCK(3)
+EMSH_GRAD_BLOCK(2)
 EMSH_GRAD_BLOCK(1)
 
 __attribute__((target("avx512f")))
@@ -232,9 +235,9 @@ static void conv3x3_weight_grad_avx512(const float *x, int inC, int h, int w, co
             else for (int p = 0; p < pixels; p++) dyT[(size_t)p * 16 + i] = 0;
         }
         for (int c = 0; c < inC;) {
-            const int cb = inC - c >= 3 ? 3 : 1;
-            float sums[3][9][16];
-            if (cb == 3) grad_block3(x, c, h, w, dyT, y0, y1, zeros, sums);
+            const int cb = inC - c >= 2 ? 2 : 1;
+            float sums[2][9][16];
+            if (cb == 2) grad_block2(x, c, h, w, dyT, y0, y1, zeros, sums);
             else grad_block1(x, c, h, w, dyT, y0, y1, zeros, sums);
             for (int a = 0; a < cb; a++)
                 for (int i = 0; i < on; i++)
