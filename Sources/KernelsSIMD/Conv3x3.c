@@ -86,49 +86,49 @@ static void conv3x3_row16(const float *in, int inC, int h, int w, const float *w
     }
 }
 
-// acc0[i] += w[i] · top, acc1[i] += w[i] · bottom for 8 output channels: each broadcast weight serves two rows.
-#define EMSH_FMA8x2(w, top, bottom)                                                                   \
-    {                                                                                                 \
-        __m512 k;                                                                                     \
-        k = _mm512_set1_ps((w)[0]); p0 = _mm512_fmadd_ps(k, top, p0); q0 = _mm512_fmadd_ps(k, bottom, q0); \
-        k = _mm512_set1_ps((w)[1]); p1 = _mm512_fmadd_ps(k, top, p1); q1 = _mm512_fmadd_ps(k, bottom, q1); \
-        k = _mm512_set1_ps((w)[2]); p2 = _mm512_fmadd_ps(k, top, p2); q2 = _mm512_fmadd_ps(k, bottom, q2); \
-        k = _mm512_set1_ps((w)[3]); p3 = _mm512_fmadd_ps(k, top, p3); q3 = _mm512_fmadd_ps(k, bottom, q3); \
-        k = _mm512_set1_ps((w)[4]); p4 = _mm512_fmadd_ps(k, top, p4); q4 = _mm512_fmadd_ps(k, bottom, q4); \
-        k = _mm512_set1_ps((w)[5]); p5 = _mm512_fmadd_ps(k, top, p5); q5 = _mm512_fmadd_ps(k, bottom, q5); \
-        k = _mm512_set1_ps((w)[6]); p6 = _mm512_fmadd_ps(k, top, p6); q6 = _mm512_fmadd_ps(k, bottom, q6); \
-        k = _mm512_set1_ps((w)[7]); p7 = _mm512_fmadd_ps(k, top, p7); q7 = _mm512_fmadd_ps(k, bottom, q7); \
+// Output rows y ..< y+R (each with a row above and below inside the image) for 8 output channels, the weights
+// at wb + half·8 of each 16-wide group, `on` (≤ 8) of them stored: each broadcast weight serves R rows.
+// Same summation order as conv3x3_row16, so a pixel's value does not depend on which kernel computed it.
+#define EMSH_ROWS_KERNEL(R)                                                                           \
+    __attribute__((target("avx512f")))                                                               \
+    static void conv3x3_rows##R##x8(const float *in, int inC, int h, int w, const float *wb, int on, int y, \
+                                    float *out) {                                                     \
+        const ptrdiff_t hw = (ptrdiff_t)h * w;                                                        \
+        for (int x0 = 0; x0 < w; x0 += 16) {                                                          \
+            EMSH_CHUNK_MASKS(w, x0)                                                                   \
+            __m512 acc[R][8];                                                                         \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++)                              \
+                _Pragma("clang loop unroll(full)") for (int i = 0; i < 8; i++) acc[r][i] = _mm512_setzero_ps(); \
+            for (int c = 0; c < inC; c++) {                                                           \
+                const float *plane = in + c * hw + x0 + (ptrdiff_t)(y - 1) * w;                       \
+                const float *wc = wb + (size_t)c * 9 * 16;                                            \
+                for (int ky = 0; ky < 3; ky++) {                                                      \
+                    _Pragma("clang loop unroll(full)") for (int kx = 0; kx < 3; kx++) {                 \
+                        const __mmask16 mk = kx == 0 ? m0 : kx == 1 ? m1 : m2;                        \
+                        __m512 v[R];                                                                  \
+                        _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++)                  \
+                            v[r] = _mm512_maskz_loadu_ps(mk, plane + (ptrdiff_t)(ky + r) * w + kx - 1); \
+                        const float *wk = wc + (ky * 3 + kx) * 16;                                    \
+                        _Pragma("clang loop unroll(full)") for (int i = 0; i < 8; i++) {                \
+                            const __m512 k = _mm512_set1_ps(wk[i]);                                   \
+                            _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++)              \
+                                acc[r][i] = _mm512_fmadd_ps(k, v[r], acc[r][i]);                      \
+                        }                                                                             \
+                    }                                                                                 \
+                }                                                                                     \
+            }                                                                                         \
+            float *dst = out + (ptrdiff_t)y * w + x0;                                                 \
+            _Pragma("clang loop unroll(full)") for (int i = 0; i < 8; i++) {                            \
+                if (i < on) {                                                                         \
+                    _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++)                      \
+                        _mm512_mask_storeu_ps(dst + i * hw + r * w, m1, acc[r][i]);                   \
+                }                                                                                     \
+            }                                                                                         \
+        }                                                                                             \
     }
 
-// Output rows y and y+1 (both with a row above and below inside the image) for 8 output channels: the
-// weights at wb + half·8 of each 16-wide group, `on` (≤ 8) of them stored. Same summation order as
-// conv3x3_row16, so a pixel's value does not depend on which of the two computed it.
-__attribute__((target("avx512f")))
-static void conv3x3_rows2x8(const float *in, int inC, int h, int w, const float *wb, int on, int y, float *out) {
-    const ptrdiff_t hw = (ptrdiff_t)h * w;
-    for (int x0 = 0; x0 < w; x0 += 16) {
-        EMSH_CHUNK_MASKS(w, x0)
-        __m512 p0 = _mm512_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
-        __m512 q0 = p0, q1 = p0, q2 = p0, q3 = p0, q4 = p0, q5 = p0, q6 = p0, q7 = p0;
-        for (int c = 0; c < inC; c++) {
-            const float *plane = in + c * hw + x0 + (ptrdiff_t)(y - 1) * w;
-            const float *wc = wb + (size_t)c * 9 * 16;
-            for (int ky = 0; ky < 3; ky++) {
-                const float *top = plane + (ptrdiff_t)ky * w, *bottom = top + w;
-                const float *wk = wc + ky * 3 * 16;
-                EMSH_FMA8x2(wk, _mm512_maskz_loadu_ps(m0, top - 1), _mm512_maskz_loadu_ps(m0, bottom - 1))
-                EMSH_FMA8x2(wk + 16, _mm512_maskz_loadu_ps(m1, top), _mm512_maskz_loadu_ps(m1, bottom))
-                EMSH_FMA8x2(wk + 32, _mm512_maskz_loadu_ps(m2, top + 1), _mm512_maskz_loadu_ps(m2, bottom + 1))
-            }
-        }
-        float *dst = out + (ptrdiff_t)y * w + x0;
-        __m512 pa[8] = {p0, p1, p2, p3, p4, p5, p6, p7}, qa[8] = {q0, q1, q2, q3, q4, q5, q6, q7};
-        for (int i = 0; i < on; i++) {
-            _mm512_mask_storeu_ps(dst + i * hw, m1, pa[i]);
-            _mm512_mask_storeu_ps(dst + i * hw + w, m1, qa[i]);
-        }
-    }
-}
+EMSH_ROWS_KERNEL(3)
+EMSH_ROWS_KERNEL(2)
 
 __attribute__((target("avx512f")))
 static void conv3x3_avx512(const float *in, int inC, int h, int w, const float *packed, int outC,
@@ -139,8 +139,12 @@ static void conv3x3_avx512(const float *in, int inC, int h, int w, const float *
         const int on = outC - ob * 16 < 16 ? outC - ob * 16 : 16;
         float *ob_out = out + (ptrdiff_t)ob * 16 * hw;
         for (int y = y0; y < y1;) {
-            // Pairs of interior rows share each weight broadcast; the image's first and last rows go singly.
-            if (y > 0 && y + 2 < h && y + 1 < y1) {
+            // Interior rows in threes (or twos) share each weight broadcast; the image's first and last rows go singly.
+            if (y > 0 && y + 3 < h && y + 2 < y1) {
+                conv3x3_rows3x8(in, inC, h, w, wb, on < 8 ? on : 8, y, ob_out);
+                if (on > 8) conv3x3_rows3x8(in, inC, h, w, wb + 8, on - 8, y, ob_out + 8 * hw);
+                y += 3;
+            } else if (y > 0 && y + 2 < h && y + 1 < y1) {
                 conv3x3_rows2x8(in, inC, h, w, wb, on < 8 ? on : 8, y, ob_out);
                 if (on > 8) conv3x3_rows2x8(in, inC, h, w, wb + 8, on - 8, y, ob_out + 8 * hw);
                 y += 2;
