@@ -1,7 +1,7 @@
 // Direct 3×3 convolution (padding 1, stride 1) with AVX-512: im2col + sgemm copies every input pixel
 // nine times and then packs it again for the kernel, which costs as much as the arithmetic when a layer
 // has few output channels (the first U-Net levels). Here each input row vector is loaded once per
-// 16 output channels and multiplied from registers.
+// 8 output channels and multiplied from registers, and each broadcast weight serves up to three rows.
 #include "KernelsSIMD.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -38,17 +38,6 @@ void emsh_conv3x3_pack(const float *weight, int outC, int inC, float *packed) {
 }
 
 #ifdef EMSH_CONV_X86
-// acc[i] += w[i] · v for the 16 output channels of a block.
-#define EMSH_FMA16(w, v) \
-    a0 = _mm512_fmadd_ps(_mm512_set1_ps((w)[0]), v, a0);   a1 = _mm512_fmadd_ps(_mm512_set1_ps((w)[1]), v, a1); \
-    a2 = _mm512_fmadd_ps(_mm512_set1_ps((w)[2]), v, a2);   a3 = _mm512_fmadd_ps(_mm512_set1_ps((w)[3]), v, a3); \
-    a4 = _mm512_fmadd_ps(_mm512_set1_ps((w)[4]), v, a4);   a5 = _mm512_fmadd_ps(_mm512_set1_ps((w)[5]), v, a5); \
-    a6 = _mm512_fmadd_ps(_mm512_set1_ps((w)[6]), v, a6);   a7 = _mm512_fmadd_ps(_mm512_set1_ps((w)[7]), v, a7); \
-    a8 = _mm512_fmadd_ps(_mm512_set1_ps((w)[8]), v, a8);   a9 = _mm512_fmadd_ps(_mm512_set1_ps((w)[9]), v, a9); \
-    a10 = _mm512_fmadd_ps(_mm512_set1_ps((w)[10]), v, a10); a11 = _mm512_fmadd_ps(_mm512_set1_ps((w)[11]), v, a11); \
-    a12 = _mm512_fmadd_ps(_mm512_set1_ps((w)[12]), v, a12); a13 = _mm512_fmadd_ps(_mm512_set1_ps((w)[13]), v, a13); \
-    a14 = _mm512_fmadd_ps(_mm512_set1_ps((w)[14]), v, a14); a15 = _mm512_fmadd_ps(_mm512_set1_ps((w)[15]), v, a15);
-
 // The x masks of a 16-pixel chunk at x0: lanes whose source pixel x0+i−1, x0+i, x0+i+1 lies inside the row
 // (masked lanes are not read, so a chunk at the row's ends reads nothing outside it).
 #define EMSH_CHUNK_MASKS(w, x0)                                                                       \
@@ -57,38 +46,10 @@ void emsh_conv3x3_pack(const float *weight, int outC, int inC, float *packed) {
     const __mmask16 m0 = (x0) == 0 ? (__mmask16)(m1 & 0xFFFE) : m1;                                   \
     const __mmask16 m2 = (x0) + 16 < (w) ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - 1)) - 1);
 
-// One output row y for the 16 output channels of block `wb` (`on` of them stored).
-__attribute__((target("avx512f")))
-static void conv3x3_row16(const float *in, int inC, int h, int w, const float *wb, int on, int y, float *out) {
-    const ptrdiff_t hw = (ptrdiff_t)h * w;
-    const int kyLo = y == 0 ? 1 : 0, kyHi = y == h - 1 ? 1 : 2;
-    for (int x0 = 0; x0 < w; x0 += 16) {
-        EMSH_CHUNK_MASKS(w, x0)
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        __m512 a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
-        for (int c = 0; c < inC; c++) {
-            const float *plane = in + c * hw + x0;
-            const float *wc = wb + (size_t)c * 9 * 16;
-            for (int ky = kyLo; ky <= kyHi; ky++) {
-                const float *row = plane + (ptrdiff_t)(y + ky - 1) * w;
-                const float *wk = wc + ky * 3 * 16;
-                __m512 v0 = _mm512_maskz_loadu_ps(m0, row - 1);
-                EMSH_FMA16(wk, v0)
-                __m512 v1 = _mm512_maskz_loadu_ps(m1, row);
-                EMSH_FMA16(wk + 16, v1)
-                __m512 v2 = _mm512_maskz_loadu_ps(m2, row + 1);
-                EMSH_FMA16(wk + 32, v2)
-            }
-        }
-        float *dst = out + (ptrdiff_t)y * w + x0;
-        __m512 acc[16] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15};
-        for (int i = 0; i < on; i++) _mm512_mask_storeu_ps(dst + i * hw, m1, acc[i]);
-    }
-}
-
-// Output rows y ..< y+R (each with a row above and below inside the image) for 8 output channels, the weights
-// at wb + half·8 of each 16-wide group, `on` (≤ 8) of them stored: each broadcast weight serves R rows.
-// Same summation order as conv3x3_row16, so a pixel's value does not depend on which kernel computed it.
+// Output rows y ..< y+R for 8 output channels, the weights at wb + half·8 of each 16-wide group, `on` (≤ 8) of
+// them stored: each broadcast weight serves R rows. With R > 1 every row has a row above and below inside the
+// image; a single row may be the first or last (its taps outside are left out). Every pixel sums over c, ky,
+// kx in that order whatever R computed it.
 #define EMSH_ROWS_KERNEL(R)                                                                           \
     __attribute__((target("avx512f")))                                                               \
     static void conv3x3_rows##R##x8(const float *in, int inC, int h, int w, const float *wb, int on, int y, \
@@ -102,7 +63,7 @@ static void conv3x3_row16(const float *in, int inC, int h, int w, const float *w
             for (int c = 0; c < inC; c++) {                                                           \
                 const float *plane = in + c * hw + x0 + (ptrdiff_t)(y - 1) * w;                       \
                 const float *wc = wb + (size_t)c * 9 * 16;                                            \
-                for (int ky = 0; ky < 3; ky++) {                                                      \
+                for (int ky = R == 1 && y == 0 ? 1 : 0; ky <= (R == 1 && y == h - 1 ? 1 : 2); ky++) {  \
                     _Pragma("clang loop unroll(full)") for (int kx = 0; kx < 3; kx++) {                 \
                         const __mmask16 mk = kx == 0 ? m0 : kx == 1 ? m1 : m2;                        \
                         __m512 v[R];                                                                  \
@@ -129,6 +90,7 @@ static void conv3x3_row16(const float *in, int inC, int h, int w, const float *w
 
 EMSH_ROWS_KERNEL(3)
 EMSH_ROWS_KERNEL(2)
+EMSH_ROWS_KERNEL(1)
 
 __attribute__((target("avx512f")))
 static void conv3x3_avx512(const float *in, int inC, int h, int w, const float *packed, int outC,
@@ -139,19 +101,19 @@ static void conv3x3_avx512(const float *in, int inC, int h, int w, const float *
         const int on = outC - ob * 16 < 16 ? outC - ob * 16 : 16;
         float *ob_out = out + (ptrdiff_t)ob * 16 * hw;
         for (int y = y0; y < y1;) {
-            // Interior rows in threes (or twos) share each weight broadcast; the image's first and last rows go singly.
-            if (y > 0 && y + 3 < h && y + 2 < y1) {
-                conv3x3_rows3x8(in, inC, h, w, wb, on < 8 ? on : 8, y, ob_out);
-                if (on > 8) conv3x3_rows3x8(in, inC, h, w, wb + 8, on - 8, y, ob_out + 8 * hw);
-                y += 3;
-            } else if (y > 0 && y + 2 < h && y + 1 < y1) {
-                conv3x3_rows2x8(in, inC, h, w, wb, on < 8 ? on : 8, y, ob_out);
-                if (on > 8) conv3x3_rows2x8(in, inC, h, w, wb + 8, on - 8, y, ob_out + 8 * hw);
-                y += 2;
-            } else {
-                conv3x3_row16(in, inC, h, w, wb, on, y, ob_out);
-                y += 1;
+            // Interior rows in threes (fewer at a band's end) share each weight broadcast; the image's first
+            // and last rows go singly.
+            int R = 1;
+            if (y > 0) {
+                R = y1 - y < 3 ? y1 - y : 3;
+                if (R > h - 1 - y) R = h - 1 - y;
+                if (R < 1) R = 1;
             }
+            void (*const kernel)(const float *, int, int, int, const float *, int, int, float *) =
+                R == 3 ? conv3x3_rows3x8 : R == 2 ? conv3x3_rows2x8 : conv3x3_rows1x8;
+            kernel(in, inC, h, w, wb, on < 8 ? on : 8, y, ob_out);
+            if (on > 8) kernel(in, inC, h, w, wb + 8, on - 8, y, ob_out + 8 * hw);
+            y += R;
         }
     }
 }

@@ -53,7 +53,7 @@ struct LayerGradientTests {
     }
 
     @Test("3×3 convolution: the direct kernels give im2col + sgemm's outputs and gradients",
-          .enabled(if: directConv3x3), arguments: [(3, 20, 5, 37), (16, 16, 4, 16), (20, 3, 3, 1), (2, 33, 6, 48), (4, 16, 70, 64)])
+          .enabled(if: directConv3x3), arguments: [(3, 20, 5, 37), (16, 16, 4, 16), (20, 3, 3, 1), (2, 33, 6, 48), (4, 16, 70, 64), (5, 9, 1, 20), (3, 8, 2, 17)])
     func directEqualsIm2col(_ shape: (Int, Int, Int, Int)) {
         let (inC, outC, h, w) = shape
         var g = GradCheck()
