@@ -10,7 +10,8 @@ this sample's plateau histograms shifts slices 022-026 and 028-029 against their
 Both sides: 2 threads (EMSH_THREADS), LEARNING_QUALITY_MINUTES (default 15) each, or a fixed step count
 (QUALITY_EMSH_STEPS / QUALITY_TORCH_STEPS, independent of the machine's load). QUALITY_SEEDS (default "0 1"),
 QUALITY_PROTOCOLS (default "val far"), LEARNING_QUALITY_SIDE = both | emsh | torch, QUALITY_TTAS (emsh, default
-"1"). The emsh side trains mito.ems's recipe: train's defaults with --bin 2 (EMSH_QUALITY_BIN=1 turns binning off).
+"1,8": without and with 8-fold test-time augmentation). The emsh side is mito.ems's recipe: train's defaults with
+--bin 2 (EMSH_QUALITY_BIN=1 turns binning off), inference with --tta 8 (the tta 8 columns).
 EMSH_QUALITY_* variables (BIN, FRAMES, WIDTH, INTENSITY, ...: see Tests/LearningTests/LearningQuality.swift) change
 the emsh recipe for an experiment. The PyTorch side is the plain baseline: 1 frame, the 8 rotations/flips,
 BCE + Dice, AdamW 1e-3 with warm-up and cosine decay, batch 8 of 128², the emsh U-Net's layers.
@@ -169,7 +170,7 @@ def torch_run(imgs, labs, protocol, seed):
 
 def emsh_run(work, protocol, seed):
     env = dict(os.environ, EMSH_QUALITY_DATA=work, EMSH_QUALITY_BIN=os.environ.get("EMSH_QUALITY_BIN", "2"), EMSH_THREADS=str(THREADS), EMSH_QUALITY_PROTOCOL=protocol,
-               EMSH_QUALITY_SEED=str(seed), EMSH_QUALITY_TTAS=os.environ.get("QUALITY_TTAS", "1"))
+               EMSH_QUALITY_SEED=str(seed), EMSH_QUALITY_TTAS=os.environ.get("QUALITY_TTAS", "1,8"))
     if EMSH_STEPS:
         env["EMSH_QUALITY_STEPS"] = EMSH_STEPS
     else:
@@ -189,10 +190,11 @@ def emsh_run(work, protocol, seed):
     for l in lines:
         m = re.match(r"steps (\d+) seconds (\d+)", l)
         if m: out["steps"], out["seconds"] = int(m.group(1)), int(m.group(2))
-        m = re.match(r"result \w+ tta 1 valF ([\d.]+) level \d+(?: farF ([\d.]+))?", l)
+        m = re.match(r"result \w+ tta (\d+) valF ([\d.]+) level \d+(?: farF ([\d.]+))?", l)
         if m:
-            out["val"] = float(m.group(1))
-            if m.group(2): out["far"] = float(m.group(2))
+            suffix = "" if m.group(1) == "1" else "_tta" + m.group(1)
+            out["val" + suffix] = float(m.group(2))
+            if m.group(3): out["far" + suffix] = float(m.group(3))
     return out
 
 
@@ -220,10 +222,11 @@ def main():
                 print(f"    torch: steps {t['steps']} seconds {t['seconds']:.0f} step {t['step_s']:.3f} s "
                       f"valF {[round(f, 4) for f in t['valF']]}", flush=True)
                 rows.append(("torch", protocol, seed, t))
-    print(f"  {'side':6} {'protocol':8} {'seed':4} {'steps':>6} {'val F':>7} {'far F':>7}")
+    print(f"  {'side':6} {'protocol':8} {'seed':4} {'steps':>6} {'val F':>7} {'far F':>7} {'val F tta8':>10} {'far F tta8':>10}")
     for s, p, seed, r in rows:
-        far = f"{r['far']:.4f}" if "far" in r else "-"
-        print(f"  {s:6} {p:8} {seed:<4} {r.get('steps', 0):>6} {r.get('val', 0):>7.4f} {far:>7}")
+        cell = lambda k, width: f"{r[k]:>{width}.4f}" if k in r else f"{'-':>{width}}"
+        print(f"  {s:6} {p:8} {seed:<4} {r.get('steps', 0):>6} {cell('val', 7)} {cell('far', 7)} "
+              f"{cell('val_tta8', 10)} {cell('far_tta8', 10)}")
 
 
 if __name__ == "__main__":
