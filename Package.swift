@@ -29,7 +29,7 @@ let package = Package(
         // index ranges. Imports only the C library.
         .target(name: "_Platform"),
 
-        // Vector bodies (SSE2/AVX2, chosen at run time) for kernels Swift cannot express portably.
+        // Vector bodies (SSE2/AVX2/AVX-512, chosen at run time) for kernels Swift cannot express portably.
         // Optimised in debug builds too: the tests train networks through the convolution kernels here.
         .target(name: "KernelsSIMD", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         // The volume type and pure numeric code; imports only KernelsSIMD.

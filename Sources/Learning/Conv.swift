@@ -26,12 +26,12 @@ let bandPixels: Int = {
     return 4096
 }()
 
-/// Whether 3×3 convolutions run the direct AVX-512 kernel (`Conv3x3.c`) rather than im2col + sgemm:
+/// Whether 3×3 convolutions run the direct AVX-512 kernels (`Conv3x3.c`) rather than im2col + sgemm:
 /// on CPUs that have it, unless EMSH_CONV=im2col (benchmarks and the tests that compare the two).
 let directConv3x3: Bool = emsh_conv3x3_available() != 0 && ProcessInfo.processInfo.environment["EMSH_CONV"] != "im2col"
 
-/// A k×k convolution (k = 1, or k = 3 with padding 1), stride 1: the 3×3 forward pass and input gradient by the
-/// direct kernel where the CPU has AVX-512, otherwise (and the weight gradient always) via im2col and
+/// A k×k convolution (k = 1, or k = 3 with padding 1), stride 1: a 3×3 convolution's forward pass, input gradient
+/// and weight gradient by the direct kernels where the CPU has AVX-512, otherwise (and 1×1 always) via im2col and
 /// single-threaded `cblas_sgemm` per worker. Weights are (out, in, k, k) as in PyTorch.
 final class Conv2D: @unchecked Sendable {
     let inC: Int, outC: Int, k: Int

@@ -1,8 +1,9 @@
 #ifndef EMSH_KERNELS_SIMD_H
 #define EMSH_KERNELS_SIMD_H
-// Vector kernels Swift cannot express portably (16-bit high multiplies, saturating packs).
-// Each has a scalar, an SSE2 and an AVX2 body that give identical results; the best one this
-// CPU supports is chosen at run time, or a given one for the tests.
+// Vector kernels Swift cannot express portably (16-bit high multiplies, saturating packs, masked
+// AVX-512 loads). normalize has a scalar, an SSE2 and an AVX2 body that give identical results; the best
+// one this CPU supports is chosen at run time, or a given one for the tests. The 3×3 convolutions run on
+// AVX-512 only and say when they cannot (the caller then uses im2col + sgemm).
 #include <stddef.h>
 #include <stdint.h>
 
