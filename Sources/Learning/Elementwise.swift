@@ -1,10 +1,6 @@
 /// Vectorised element-wise loops of the normalisation layer (the compiler leaves these scalar when the
-/// pointers may alias); the vector body and the scalar tail compute the same float expression.
-
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
+/// pointers may alias); the vector body and the scalar tail compute the same float expression. `load8` is
+/// Reduce.swift's.
 
 @inline(__always)
 private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {

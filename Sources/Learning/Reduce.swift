@@ -1,7 +1,8 @@
 /// Vectorised float reductions (8 independent lanes, summed in a fixed order: deterministic).
 
+/// Eight floats from any address (shared with `Elementwise.swift`).
 @inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
